@@ -1,0 +1,113 @@
+// Builds the application (GraphQL + every REST surface) from its dependencies. Never listens:
+// src/server.ts does, and tests use app.inject().
+import { randomUUID } from "node:crypto";
+import cors from "@fastify/cors";
+import helmet from "@fastify/helmet";
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
+import type { Config } from "./config.js";
+import type { Database } from "./db/database.js";
+import { GRAPHIQL_ASSET_PREFIX, graphiqlAssets } from "./graphql/graphiql.js";
+import { createGraphQLHandler } from "./graphql/yoga.js";
+import { registerUserRoutes } from "./identity/users.rest.js";
+import { installAuthentication } from "./rest/auth.js";
+import { installErrorHandling } from "./rest/error-handling.js";
+import { registerOpenApi } from "./rest/openapi.js";
+
+export type AppDependencies = {
+  config: Config;
+  db: Database;
+  logger?: FastifyServerOptions["logger"];
+};
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export async function buildApp({ config, db, logger }: AppDependencies): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: logger ?? { level: config.logLevel },
+    bodyLimit: config.bodyLimitBytes,
+    // A caller's own request id is kept when it is safe to echo; otherwise we mint one.
+    genReqId: (req) => {
+      const given = [req.headers["x-request-id"]].flat()[0];
+      return given && REQUEST_ID.test(given) ? given : `req_${randomUUID().replace(/-/g, "")}`;
+    },
+    forceCloseConnections: "idle",
+    return503OnClosing: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+
+  installErrorHandling(app, config.bodyLimitBytes);
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        // GraphiQL and Swagger UI are served from here; Monaco's workers come from /graphiql/.
+        "script-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        "img-src": ["'self'", "data:"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+      },
+    },
+    crossOriginEmbedderPolicy: false,
+  });
+  // Bearer keys, no cookies: any origin may call, and credentials are never implied.
+  await app.register(cors, {
+    origin: "*",
+    exposedHeaders: [
+      "X-Request-Id",
+      "ETag",
+      "Location",
+      "Retry-After",
+      "RateLimit-Limit",
+      "RateLimit-Remaining",
+      "RateLimit-Reset",
+    ],
+  });
+  installAuthentication(app, db.prisma);
+  await registerOpenApi(app);
+
+  app.get("/healthz", { config: { public: true }, schema: { hide: true } }, async () => ({ status: "ok" }));
+  app.get("/readyz", { config: { public: true }, schema: { hide: true } }, async (request, reply) => {
+    try {
+      await db.ping();
+      return { status: "ready", database: db.kind };
+    } catch (error) {
+      request.log.warn({ err: error }, "readiness check failed");
+      return reply.code(503).send({ status: "unavailable", database: db.kind });
+    }
+  });
+
+  const yoga = createGraphQLHandler(db.prisma, config);
+  app.route({
+    url: "/graphql",
+    method: ["GET", "POST", "OPTIONS"],
+    config: { public: true },
+    schema: { hide: true },
+    handler: async (req, reply) => {
+      const response = await yoga.handleNodeRequestAndResponse(req, reply, { req, reply });
+      response.headers.forEach((value, key) => {
+        reply.header(key, value);
+      });
+      reply.status(response.status);
+      return reply.send(response.body);
+    },
+  });
+  for (const [name, asset] of Object.entries(graphiqlAssets)) {
+    app.get(
+      `${GRAPHIQL_ASSET_PREFIX}${name}`,
+      { config: { public: true }, schema: { hide: true } },
+      (_req, reply) =>
+        reply
+          .type(asset.contentType)
+          .header("cache-control", "public, max-age=31536000, immutable")
+          .send(asset.body),
+    );
+  }
+
+  registerUserRoutes(app, db.prisma);
+  return app;
+}

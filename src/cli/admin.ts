@@ -1,0 +1,178 @@
+// Admin CLI: `npm run admin -- <command>`. Works on the same database as the server
+// (DATABASE_URL, or the embedded one in DATA_DIR: stop the server first, PGlite is one process).
+import { parseArgs } from "node:util";
+import { loadConfig } from "../config.js";
+import { openDatabase } from "../db/database.js";
+import { AppError } from "../errors.js";
+import type { PrismaClient } from "../generated/prisma/client.js";
+import { ApiKeyService } from "../identity/api-keys.service.js";
+import { isUuid } from "../identity/authenticate.js";
+import { createOrganization } from "../identity/organizations.service.js";
+import { SCOPES } from "../identity/scopes.js";
+import { UserService } from "../identity/users.service.js";
+import { Viewer } from "../identity/viewer.js";
+
+const USAGE = `Usage: npm run admin -- <command> [options]   (add --json for machine-readable output)
+
+  org create <name> [--owner-email E] [--owner-name N]   create an organisation, its owner and an owner key
+  org list                                              list organisations
+  user create --org ID --email E --name N [--role owner|admin|member]
+  key create  --org ID --name N [--user ID] [--scopes a,b] [--expires ISO-DATE] [--act-for-users]
+  key list    --org ID
+  key revoke  --org ID KEY_ID
+
+Scopes: * (all), ${Object.keys(SCOPES).join(", ")}`;
+
+class UsageError extends Error {}
+
+const options = {
+  org: { type: "string" },
+  email: { type: "string" },
+  name: { type: "string" },
+  role: { type: "string" },
+  user: { type: "string" },
+  scopes: { type: "string" },
+  expires: { type: "string" },
+  "act-for-users": { type: "boolean" },
+  "owner-email": { type: "string" },
+  "owner-name": { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>["values"];
+
+async function systemViewer(prisma: PrismaClient, organizationId: string | undefined): Promise<Viewer> {
+  if (!organizationId) throw new UsageError("--org is required");
+  const organization = isUuid(organizationId)
+    ? await prisma.organization.findUnique({ where: { id: organizationId } })
+    : null;
+  if (!organization) throw new UsageError(`Organisation ${organizationId} not found`);
+  const owner = await prisma.user.findFirst({
+    where: { organizationId, role: "owner" },
+    orderBy: { createdAt: "asc" },
+  });
+  if (!owner) throw new UsageError(`Organisation ${organizationId} has no owner`);
+  return Viewer.system({ id: organization.id, name: organization.name }, owner);
+}
+
+async function run(prisma: PrismaClient, positionals: string[], values: Values): Promise<unknown> {
+  const [noun, verb, ...rest] = positionals;
+  switch (`${noun} ${verb}`) {
+    case "org create": {
+      const name = rest.join(" ");
+      if (!name) throw new UsageError("org create needs a name");
+      const created = await createOrganization(prisma, {
+        name,
+        ownerEmail: values["owner-email"],
+        ownerName: values["owner-name"],
+      });
+      return {
+        organizationId: created.organization.id,
+        name: created.organization.name,
+        ownerUserId: created.owner.id,
+        ownerEmail: created.owner.email,
+        apiKeyId: created.ownerKey.apiKey.id,
+        apiKey: created.ownerKey.secret,
+      };
+    }
+    case "org list":
+      return prisma.organization.findMany({
+        orderBy: { createdAt: "asc" },
+        select: { id: true, name: true, createdAt: true },
+      });
+    case "user create": {
+      const viewer = await systemViewer(prisma, values.org);
+      const user = await new UserService(prisma, viewer).create({
+        email: values.email ?? "",
+        displayName: values.name ?? "",
+        role: (values.role ?? "member") as "member",
+      });
+      return { userId: user.id, email: user.email, displayName: user.displayName, role: user.role };
+    }
+    case "key create": {
+      const viewer = await systemViewer(prisma, values.org);
+      const created = await new ApiKeyService(prisma, viewer).create({
+        name: values.name ?? "",
+        userId: values.user,
+        scopes: values.scopes ? values.scopes.split(",").map((s) => s.trim()) : undefined,
+        expiresAt: values.expires ? new Date(values.expires) : undefined,
+        canActForUsers: values["act-for-users"] ?? false,
+      });
+      return { ...created.apiKey, apiKey: created.secret };
+    }
+    case "key list": {
+      const viewer = await systemViewer(prisma, values.org);
+      return new ApiKeyService(prisma, viewer).list();
+    }
+    case "key revoke": {
+      const viewer = await systemViewer(prisma, values.org);
+      if (!rest[0]) throw new UsageError("key revoke needs a key id");
+      return new ApiKeyService(prisma, viewer).revoke(rest[0]);
+    }
+    default:
+      throw new UsageError(noun ? `Unknown command: ${positionals.join(" ")}` : "No command given");
+  }
+}
+
+function printHuman(result: unknown): void {
+  const rows = Array.isArray(result) ? result : [result];
+  for (const row of rows) {
+    for (const [key, value] of Object.entries(row as Record<string, unknown>)) {
+      console.log(
+        `${key.padEnd(16)} ${value instanceof Date ? value.toISOString() : Array.isArray(value) ? value.join(",") : String(value ?? "")}`,
+      );
+    }
+    if (rows.length > 1) console.log("");
+  }
+  if (result && typeof result === "object" && "apiKey" in result) {
+    console.log("\nThe API key is shown this once: store it now.");
+  }
+}
+
+async function main(): Promise<number> {
+  let parsed: { values: Values; positionals: string[] };
+  try {
+    parsed = parseArgs({ options, allowPositionals: true, args: process.argv.slice(2) });
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (parsed.values.help || parsed.positionals.length === 0) {
+    console.log(USAGE);
+    return parsed.values.help ? 0 : 2;
+  }
+  const config = loadConfig({ ...process.env, LOG_LEVEL: "silent" });
+  const db = await openDatabase({
+    url: config.databaseUrl,
+    dataDir: config.dataDir,
+    logger: { info: () => {}, warn: (msg) => console.error(msg) },
+  });
+  try {
+    const result = await run(db.prisma, parsed.positionals, parsed.values);
+    if (parsed.values.json) console.log(JSON.stringify(result, null, 2));
+    else printHuman(result);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (error instanceof AppError) {
+      const issues = error.issues.map((i) => `\n  ${i.field}: ${i.message}`).join("");
+      console.error(`${error.code}: ${error.message}${issues}`);
+      return 1;
+    }
+    throw error;
+  } finally {
+    await db.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,90 @@
+// Every environment variable the server reads, parsed and validated in one place.
+import path from "node:path";
+import { z } from "zod";
+
+const booleanFlag = z
+  .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
+  .transform((value) => value === "true" || value === "1" || value === "yes");
+
+const ConfigSchema = z.object({
+  PORT: z.coerce.number({ message: "must be a number" }).int().min(0).max(65535).default(4000),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// connection string")
+    .optional(),
+  DATA_DIR: z.string().min(1).default("./data"),
+  BOOTSTRAP_API_KEY: z
+    .string()
+    .min(24, "must be at least 24 characters, it is a secret")
+    .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces")
+    .optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+    .optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  DEMO_DATA: booleanFlag.default(true),
+  GRAPHQL_INTROSPECTION: booleanFlag.default(true),
+  GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(100).default(12),
+  GRAPHQL_MAX_COST: z.coerce.number().int().min(10).default(10_000),
+  GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(1).default(30),
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+});
+
+export type Config = {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  bootstrapApiKey: string | undefined;
+  redisUrl: string | undefined;
+  logLevel: z.infer<typeof ConfigSchema>["LOG_LEVEL"];
+  demoData: boolean;
+  graphql: { introspection: boolean; maxDepth: number; maxCost: number; maxAliases: number };
+  bodyLimitBytes: number;
+  shutdownTimeoutMs: number;
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Reads the configuration from an environment; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ""),
+  );
+  const parsed = ConfigSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map(
+        (issue) =>
+          `${issue.path.join(".")}: ${issue.message} (got ${JSON.stringify(present[String(issue.path[0])])})`,
+      ),
+    );
+  }
+  const c = parsed.data;
+  return {
+    port: c.PORT,
+    host: c.HOST,
+    databaseUrl: c.DATABASE_URL,
+    dataDir: path.resolve(c.DATA_DIR),
+    bootstrapApiKey: c.BOOTSTRAP_API_KEY,
+    redisUrl: c.REDIS_URL,
+    logLevel: c.LOG_LEVEL,
+    demoData: c.DEMO_DATA,
+    graphql: {
+      introspection: c.GRAPHQL_INTROSPECTION,
+      maxDepth: c.GRAPHQL_MAX_DEPTH,
+      maxCost: c.GRAPHQL_MAX_COST,
+      maxAliases: c.GRAPHQL_MAX_ALIASES,
+    },
+    bodyLimitBytes: c.BODY_LIMIT_BYTES,
+    shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,145 @@
+// Organisations, users, API keys and the viewer in the graph.
+import { builder } from "../graphql/builder.js";
+import { NIL_UUID, tenantUnique } from "../graphql/tenant.js";
+import type { ApiKeySummary, CreatedApiKey } from "./api-keys.service.js";
+import { ALL_SCOPES, SCOPE_NAMES } from "./scopes.js";
+
+export const OrganizationRef = builder.prismaNode("Organization", {
+  description: "A tenant: everything else belongs to exactly one organisation.",
+  id: { field: "id" },
+  findUnique: (id, ctx) => ({ id: id === ctx.viewer.organization.id ? id : NIL_UUID }),
+  fields: (t) => ({
+    name: t.exposeString("name"),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+  }),
+});
+
+export const UserRef = builder.prismaNode("User", {
+  description: "A member of the organisation.",
+  id: { field: "id" },
+  findUnique: (id, ctx) => tenantUnique(id, ctx),
+  fields: (t) => ({
+    userId: t.exposeString("id", { description: "The user's id in REST payloads." }),
+    email: t.exposeString("email"),
+    displayName: t.exposeString("displayName"),
+    role: t.exposeString("role", { description: "owner, admin or member." }),
+    active: t.exposeBoolean("active"),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime" }),
+  }),
+});
+
+export const ApiKeyRef = builder.objectRef<ApiKeySummary>("ApiKey");
+builder.node(ApiKeyRef, {
+  description: "An organisation-scoped API key. Its secret is shown only when it is created.",
+  id: { resolve: (key) => key.id },
+  loadOne: (id, ctx) => ctx.services.apiKeys.find(id),
+  isTypeOf: (value) => typeof value === "object" && value !== null && "prefix" in value && "scopes" in value,
+  fields: (t) => ({
+    name: t.exposeString("name"),
+    prefix: t.exposeString("prefix", { description: "The first characters of the key, to tell keys apart." }),
+    scopes: t.exposeStringList("scopes"),
+    canActForUsers: t.exposeBoolean("canActForUsers"),
+    expiresAt: t.expose("expiresAt", { type: "DateTime", nullable: true }),
+    revokedAt: t.expose("revokedAt", { type: "DateTime", nullable: true }),
+    lastUsedAt: t.expose("lastUsedAt", { type: "DateTime", nullable: true }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    user: t.prismaField({
+      type: "User",
+      resolve: (query, key, _args, ctx) =>
+        ctx.prisma.user.findUniqueOrThrow({ ...query, where: { id: key.userId } }),
+    }),
+  }),
+});
+
+const Viewer = builder.objectRef<{ organizationId: string; userId: string; scopes: readonly string[] }>(
+  "Viewer",
+);
+Viewer.implement({
+  description: "The caller: the organisation and user of the API key, and what the key may do.",
+  fields: (t) => ({
+    organization: t.prismaField({
+      type: "Organization",
+      resolve: (query, parent, _args, ctx) =>
+        ctx.prisma.organization.findUniqueOrThrow({ ...query, where: { id: parent.organizationId } }),
+    }),
+    user: t.prismaField({
+      type: "User",
+      resolve: (query, parent, _args, ctx) =>
+        ctx.prisma.user.findUniqueOrThrow({ ...query, where: { id: parent.userId } }),
+    }),
+    scopes: t.stringList({
+      description: `The key's scopes; "${ALL_SCOPES}" grants all of them.`,
+      resolve: (parent) => [...parent.scopes],
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  viewer: t.field({
+    type: Viewer,
+    resolve: (_root, _args, ctx) => ({
+      organizationId: ctx.viewer.organization.id,
+      userId: ctx.viewer.user.id,
+      scopes: ctx.viewer.scopes,
+    }),
+  }),
+  apiKeys: t.field({
+    type: [ApiKeyRef],
+    description: "The organisation's API keys (requires org:admin).",
+    resolve: (_root, _args, ctx) => ctx.services.apiKeys.list(),
+  }),
+}));
+
+const ScopeEnum = builder.enumType("ApiKeyScope", {
+  description: "What an API key may do. ALL grants every scope, present and future.",
+  values: Object.fromEntries([
+    ["ALL", { value: ALL_SCOPES }],
+    ...SCOPE_NAMES.map((scope) => [scope.replace(/[:]/g, "_").toUpperCase(), { value: scope }]),
+  ]),
+});
+
+const CreateApiKeyInput = builder.inputType("CreateApiKeyInput", {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    userId: t.globalID({
+      for: UserRef,
+      description: "The user the key belongs to; the caller when omitted.",
+    }),
+    scopes: t.field({ type: [ScopeEnum], required: true }),
+    expiresAt: t.field({ type: "DateTime" }),
+    canActForUsers: t.boolean({
+      description: "Whether the key may attribute actions with X-Forwarded-User.",
+    }),
+  }),
+});
+
+const CreateApiKeyPayload = builder.objectRef<CreatedApiKey>("CreateApiKeyPayload");
+CreateApiKeyPayload.implement({
+  fields: (t) => ({
+    apiKey: t.field({ type: ApiKeyRef, resolve: (payload) => payload.apiKey }),
+    secret: t.exposeString("secret", { description: "The key itself. Shown this once; store it safely." }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  createApiKey: t.field({
+    type: CreateApiKeyPayload,
+    description: "Creates an API key (requires org:admin). The secret is returned once.",
+    args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      ctx.services.apiKeys.create({
+        name: input.name,
+        userId: input.userId?.id,
+        scopes: input.scopes as string[],
+        expiresAt: input.expiresAt ?? undefined,
+        canActForUsers: input.canActForUsers ?? false,
+      }),
+  }),
+  revokeApiKey: t.field({
+    type: ApiKeyRef,
+    description: "Revokes an API key (requires org:admin); requests with it then get 401.",
+    args: { id: t.arg.globalID({ required: true, for: ApiKeyRef }) },
+    resolve: (_root, { id }, ctx) => ctx.services.apiKeys.revoke(id.id),
+  }),
+}));

@@ -1,0 +1,38 @@
+// Inputs of the identity services, validated once here for the CLI, REST and GraphQL alike.
+import { z } from "zod";
+import { ALL_SCOPES, SCOPE_NAMES } from "./scopes.js";
+
+export const RoleSchema = z.enum(["owner", "admin", "member"]);
+export type Role = z.infer<typeof RoleSchema>;
+
+const scopeList = z
+  .array(z.enum([ALL_SCOPES, ...SCOPE_NAMES] as [string, ...string[]]))
+  .min(1, "a key needs at least one scope")
+  .max(64);
+
+export const CreateOrganizationInput = z.object({
+  name: z.string().trim().min(1, "must not be blank").max(200),
+  ownerEmail: z.email().max(320).optional(),
+  ownerName: z.string().trim().min(1).max(200).optional(),
+});
+
+export const CreateUserInput = z.object({
+  email: z.email().max(320),
+  displayName: z.string().trim().min(1, "must not be blank").max(200),
+  role: RoleSchema.default("member"),
+});
+
+export const CreateApiKeyInput = z.object({
+  name: z.string().trim().min(1, "must not be blank").max(200),
+  userId: z.uuid().optional(),
+  scopes: scopeList.default([ALL_SCOPES]),
+  expiresAt: z.coerce
+    .date()
+    .refine((date) => date.getTime() > Date.now(), "must be in the future")
+    .optional(),
+  canActForUsers: z.boolean().default(false),
+});
+
+export type CreateOrganizationInput = z.input<typeof CreateOrganizationInput>;
+export type CreateUserInput = z.input<typeof CreateUserInput>;
+export type CreateApiKeyInput = z.input<typeof CreateApiKeyInput>;

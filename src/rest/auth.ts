@@ -1,0 +1,37 @@
+// Authentication for REST routes: every route authenticates unless its config says `public`.
+// It runs in onRequest, so a request without a valid key is refused before its body is read.
+import type { FastifyInstance } from "fastify";
+import type { PrismaClient } from "../generated/prisma/client.js";
+import { authenticate } from "../identity/authenticate.js";
+import type { Viewer } from "../identity/viewer.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    viewer: Viewer | null;
+  }
+  interface FastifyContextConfig {
+    /** No API key needed (health checks, documentation, GraphQL which authenticates itself). */
+    public?: boolean;
+    /** Authorization schemes accepted on this route; Bearer when absent. */
+    authSchemes?: readonly string[];
+  }
+}
+
+export function installAuthentication(app: FastifyInstance, prisma: PrismaClient): void {
+  app.decorateRequest("viewer", null);
+  app.addHook("onRequest", async (request) => {
+    const config = request.routeOptions.config;
+    if (config.public || request.is404) return;
+    request.viewer = await authenticate(prisma, {
+      authorization: request.headers.authorization,
+      forwardedUser: [request.headers["x-forwarded-user"]].flat()[0],
+      schemes: config.authSchemes,
+    });
+  });
+}
+
+/** The authenticated viewer of a route that is not public. */
+export function viewerOf(request: { viewer: Viewer | null }): Viewer {
+  if (!request.viewer) throw new Error("viewerOf() called on a public route");
+  return request.viewer;
+}
