@@ -83,10 +83,12 @@ export function createGraphQLHandler(prisma: PrismaClient, config: Config) {
     plugins,
     maskedErrors: {
       maskError(error, message) {
-        const original = error instanceof GraphQLError ? error.originalError : error;
+        const located = error instanceof GraphQLError ? error : undefined;
+        const original = located ? located.originalError : error;
         if (original instanceof AppError) return toGraphQLError(original);
         if (original instanceof GraphQLError) return original;
-        if (error instanceof GraphQLError && !error.originalError) return error;
+        // Errors GraphQL itself raised (validation, limits, bad variables) are safe to show.
+        if (located && !original) return located;
         return new GraphQLError(message, { extensions: { code: "INTERNAL_SERVER_ERROR" } });
       },
     },

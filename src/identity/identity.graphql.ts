@@ -7,6 +7,7 @@ import { ALL_SCOPES, SCOPE_NAMES } from "./scopes.js";
 export const OrganizationRef = builder.prismaNode("Organization", {
   description: "A tenant: everything else belongs to exactly one organisation.",
   id: { field: "id" },
+  nullable: true,
   findUnique: (id, ctx) => ({ id: id === ctx.viewer.organization.id ? id : NIL_UUID }),
   fields: (t) => ({
     name: t.exposeString("name"),
@@ -17,6 +18,7 @@ export const OrganizationRef = builder.prismaNode("Organization", {
 export const UserRef = builder.prismaNode("User", {
   description: "A member of the organisation.",
   id: { field: "id" },
+  nullable: true,
   findUnique: (id, ctx) => tenantUnique(id, ctx),
   fields: (t) => ({
     userId: t.exposeString("id", { description: "The user's id in REST payloads." }),

@@ -1,0 +1,74 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/config.js";
+
+describe("loadConfig", () => {
+  it("has documented defaults", () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(4000);
+    expect(config.host).toBe("127.0.0.1");
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.dataDir).toBe(path.resolve("./data"));
+    expect(config.logLevel).toBe("info");
+    expect(config.demoData).toBe(true);
+    expect(config.graphql).toEqual({ introspection: true, maxDepth: 12, maxCost: 10_000, maxAliases: 30 });
+    expect(config.bodyLimitBytes).toBe(1_048_576);
+  });
+
+  it("reads every variable", () => {
+    const config = loadConfig({
+      PORT: "8080",
+      HOST: "0.0.0.0",
+      DATABASE_URL: "postgresql://u@db:5432/app",
+      DATA_DIR: "/var/lib/gw",
+      BOOTSTRAP_API_KEY: "x".repeat(32),
+      REDIS_URL: "redis://127.0.0.1:6379",
+      LOG_LEVEL: "debug",
+      DEMO_DATA: "false",
+      GRAPHQL_INTROSPECTION: "0",
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      host: "0.0.0.0",
+      databaseUrl: "postgresql://u@db:5432/app",
+      dataDir: "/var/lib/gw",
+      bootstrapApiKey: "x".repeat(32),
+      redisUrl: "redis://127.0.0.1:6379",
+      logLevel: "debug",
+      demoData: false,
+    });
+    expect(config.graphql.introspection).toBe(false);
+  });
+
+  it("treats empty variables as unset", () => {
+    expect(loadConfig({ PORT: "", DATABASE_URL: "" }).port).toBe(4000);
+  });
+
+  it.each([
+    ["PORT", "abc"],
+    ["PORT", "70000"],
+    ["DATABASE_URL", "mysql://localhost/db"],
+    ["REDIS_URL", "http://localhost"],
+    ["LOG_LEVEL", "verbose"],
+    ["BOOTSTRAP_API_KEY", "short"],
+    ["DEMO_DATA", "maybe"],
+  ])("rejects %s=%s naming the variable", (name, value) => {
+    try {
+      loadConfig({ [name]: value });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).message).toContain(name);
+      expect((error as ConfigError).message).toContain(JSON.stringify(value));
+    }
+  });
+
+  it("reports every bad variable at once", () => {
+    try {
+      loadConfig({ PORT: "x", LOG_LEVEL: "y" });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as ConfigError).problems).toHaveLength(2);
+    }
+  });
+});
