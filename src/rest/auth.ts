@@ -21,7 +21,8 @@ export function installAuthentication(app: FastifyInstance, prisma: PrismaClient
   app.decorateRequest("viewer", null);
   app.addHook("onRequest", async (request) => {
     const config = request.routeOptions.config;
-    if (config.public || request.is404) return;
+    // The docs UI's own routes are registered by @fastify/swagger-ui, without our config.
+    if (config.public || request.is404 || request.routeOptions.url?.startsWith("/docs")) return;
     request.viewer = await authenticate(prisma, {
       authorization: request.headers.authorization,
       forwardedUser: [request.headers["x-forwarded-user"]].flat()[0],
