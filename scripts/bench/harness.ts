@@ -1,0 +1,53 @@
+// Shared pieces of the benchmarks: an app over a fresh database listening on 127.0.0.1, and an
+// autocannon run bounded in time. Load only ever targets loopback.
+import autocannon from "autocannon";
+import type { FastifyInstance } from "fastify";
+import { buildApp } from "../../src/app.js";
+import { loadConfig } from "../../src/config.js";
+import { type Database, openDatabase } from "../../src/db/database.js";
+
+export type BenchResult = { name: string; value: number; unit: string; note?: string };
+
+export type BenchServer = { app: FastifyInstance; db: Database; url: string; close(): Promise<void> };
+
+export async function startBenchServer(): Promise<BenchServer> {
+  const config = loadConfig({ DEMO_DATA: "false", LOG_LEVEL: "silent" });
+  const db = await openDatabase({ url: process.env.BENCH_DATABASE_URL, logger: { info() {}, warn() {} } });
+  const app = await buildApp({ config, db, logger: false });
+  const url = await app.listen({ port: 0, host: "127.0.0.1" });
+  return {
+    app,
+    db,
+    url,
+    async close() {
+      await app.close();
+      await db.close();
+    },
+  };
+}
+
+export async function load(options: {
+  url: string;
+  method?: "GET" | "POST";
+  headers?: Record<string, string>;
+  body?: string;
+  seconds?: number;
+  connections?: number;
+}): Promise<{ requestsPerSecond: number; p50: number; p99: number; errors: number; non2xx: number }> {
+  if (!/^http:\/\/127\.0\.0\.1[:/]/.test(options.url)) throw new Error("benchmarks only target 127.0.0.1");
+  const result = await autocannon({
+    url: options.url,
+    method: options.method ?? "GET",
+    headers: options.headers,
+    body: options.body,
+    duration: options.seconds ?? 8,
+    connections: options.connections ?? 10,
+  });
+  return {
+    requestsPerSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors,
+    non2xx: result.non2xx,
+  };
+}
