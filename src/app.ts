@@ -5,13 +5,19 @@ import cors from "@fastify/cors";
 import helmet from "@fastify/helmet";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
+import { registerCatalogRoutes } from "./catalog/catalog.rest.js";
 import type { Config } from "./config.js";
 import type { Database } from "./db/database.js";
 import { GRAPHIQL_ASSET_PREFIX, graphiqlAssets } from "./graphql/graphiql.js";
+import { registerEntityRoutes } from "./entities/entities.rest.js";
 import { createGraphQLHandler } from "./graphql/yoga.js";
 import { registerUserRoutes } from "./identity/users.rest.js";
+import { registerRecordRoutes } from "./records/records.rest.js";
+import { installRestAudit } from "./audit/audit.hooks.js";
+import { RateLimiter } from "./limits/rate-limiter.js";
 import { installAuthentication } from "./rest/auth.js";
 import { installErrorHandling } from "./rest/error-handling.js";
+import { installIdempotency, purgeExpiredIdempotencyKeys } from "./rest/idempotency.js";
 import { registerOpenApi } from "./rest/openapi.js";
 
 export type AppDependencies = {
@@ -67,7 +73,18 @@ export async function buildApp({ config, db, logger }: AppDependencies): Promise
       "RateLimit-Reset",
     ],
   });
-  installAuthentication(app, db.prisma);
+  const rateLimiter = new RateLimiter(config.rateLimit, config.redisUrl);
+  installAuthentication(app, db.prisma, rateLimiter);
+  installIdempotency(app, db.prisma, config.idempotencyTtlHours);
+  installRestAudit(app, db.prisma);
+  const sweep = setInterval(() => {
+    purgeExpiredIdempotencyKeys(db.prisma).catch((err) => app.log.warn({ err }, "idempotency sweep failed"));
+  }, 3_600_000);
+  sweep.unref();
+  app.addHook("onClose", async () => {
+    clearInterval(sweep);
+    await rateLimiter.close();
+  });
   await registerOpenApi(app);
 
   app.get("/healthz", { config: { public: true }, schema: { hide: true } }, async () => ({ status: "ok" }));
@@ -81,7 +98,7 @@ export async function buildApp({ config, db, logger }: AppDependencies): Promise
     }
   });
 
-  const yoga = createGraphQLHandler(db.prisma, config);
+  const yoga = createGraphQLHandler(db.prisma, config, rateLimiter);
   app.route({
     url: "/graphql",
     method: ["GET", "POST", "OPTIONS"],
@@ -109,5 +126,8 @@ export async function buildApp({ config, db, logger }: AppDependencies): Promise
   }
 
   registerUserRoutes(app, db.prisma);
+  registerEntityRoutes(app, db.prisma);
+  registerCatalogRoutes(app, db.prisma);
+  registerRecordRoutes(app, db.prisma);
   return app;
 }

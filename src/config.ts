@@ -31,6 +31,9 @@ const ConfigSchema = z.object({
   GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(1).default(30),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1000),
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(1).max(168).default(24),
 });
 
 export type Config = {
@@ -45,6 +48,8 @@ export type Config = {
   graphql: { introspection: boolean; maxDepth: number; maxCost: number; maxAliases: number };
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
+  rateLimit: { perMinute: number; windowSeconds: number };
+  idempotencyTtlHours: number;
 };
 
 export class ConfigError extends Error {
@@ -86,5 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     bodyLimitBytes: c.BODY_LIMIT_BYTES,
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
+    rateLimit: { perMinute: c.RATE_LIMIT_PER_MINUTE, windowSeconds: c.RATE_LIMIT_WINDOW_SECONDS },
+    idempotencyTtlHours: c.IDEMPOTENCY_TTL_HOURS,
   };
 }

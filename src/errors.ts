@@ -119,3 +119,17 @@ export class InternalError extends AppError {
 export function isAppError(error: unknown): error is AppError {
   return error instanceof AppError;
 }
+
+/** A conditional change whose If-Match no longer names the current version (ETag). */
+export class PreconditionFailedError extends AppError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super("precondition_failed", 412, message, details);
+  }
+}
+
+/** A change that must be conditional (If-Match) but was sent without a condition. */
+export class PreconditionRequiredError extends AppError {
+  constructor(message = "If-Match header is required") {
+    super("precondition_required", 428, message);
+  }
+}

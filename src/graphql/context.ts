@@ -1,8 +1,12 @@
 // The per-request GraphQL context: who asks, the database, and this request's services.
+import { AuditService } from "../audit/audit.service.js";
+import { CatalogService } from "../catalog/catalog.service.js";
+import { EntityService } from "../entities/entities.service.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { ApiKeyService } from "../identity/api-keys.service.js";
 import { UserService } from "../identity/users.service.js";
 import type { Viewer } from "../identity/viewer.js";
+import { RecordService } from "../records/records.service.js";
 
 export type GraphQLContext = {
   viewer: Viewer;
@@ -14,6 +18,10 @@ export type GraphQLContext = {
 export function createServices(prisma: PrismaClient, viewer: Viewer) {
   return {
     users: new UserService(prisma, viewer),
+    entities: new EntityService(prisma, viewer),
     apiKeys: new ApiKeyService(prisma, viewer),
+    audit: new AuditService(prisma, viewer),
+    catalog: new CatalogService(prisma, viewer),
+    records: new RecordService(prisma, viewer),
   };
 }

@@ -1,5 +1,9 @@
 // The one place the schema is assembled: import every domain's GraphQL types, then build.
 import { builder } from "./builder.js";
+import "../catalog/catalog.graphql.js";
+import "../entities/entities.graphql.js";
 import "../identity/identity.graphql.js";
+import "../audit/audit.graphql.js";
+import "../records/records.graphql.js";
 
 export const schema = builder.toSchema({ sortSchema: true });

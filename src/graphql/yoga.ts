@@ -11,6 +11,9 @@ import type { Config } from "../config.js";
 import { AppError } from "../errors.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { authenticate } from "../identity/authenticate.js";
+import { useMutationAudit } from "../audit/audit.hooks.js";
+import { costPoints, estimateCost } from "../limits/graphql-cost.js";
+import { type RateLimiter, rateLimitHeaders } from "../limits/rate-limiter.js";
 import { graphqlCode } from "../rest/surfaces.js";
 import { createServices, type GraphQLContext } from "./context.js";
 import { DEFAULT_QUERY, renderGraphiQLPage } from "./graphiql.js";
@@ -41,7 +44,32 @@ function limitRejected(code: string) {
   };
 }
 
-export function createGraphQLHandler(prisma: PrismaClient, config: Config) {
+/** Charges each operation's estimated cost to its key; over budget → 429 RATE_LIMITED. */
+function useCostRateLimit(limiter: RateLimiter): Plugin<GraphQLContext & ServerContext> {
+  return {
+    async onExecute({ args, setResultAndStopExecution }) {
+      const context = args.contextValue;
+      const points = costPoints(estimateCost(args.document, args.variableValues ?? {}, args.operationName));
+      const verdict = await limiter.consume(context.viewer, points);
+      const headers = rateLimitHeaders(verdict);
+      context.reply.headers(headers);
+      if (!verdict.allowed) {
+        setResultAndStopExecution({
+          errors: [
+            new GraphQLError(`Too many requests; retry after ${verdict.resetSeconds} seconds`, {
+              extensions: {
+                code: "RATE_LIMITED",
+                http: { status: 429, headers: { ...headers, "retry-after": String(verdict.resetSeconds) } },
+              },
+            }),
+          ],
+        });
+      }
+    },
+  };
+}
+
+export function createGraphQLHandler(prisma: PrismaClient, config: Config, limiter: RateLimiter) {
   const limits = config.graphql;
   const plugins: Plugin[] = [
     maxDepthPlugin({ n: limits.maxDepth, ignoreIntrospection: true, ...limitRejected("QUERY_TOO_DEEP") }),
@@ -51,6 +79,8 @@ export function createGraphQLHandler(prisma: PrismaClient, config: Config) {
       ...limitRejected("QUERY_TOO_COSTLY"),
     }),
     maxAliasesPlugin({ n: limits.maxAliases, ...limitRejected("TOO_MANY_ALIASES") }),
+    useCostRateLimit(limiter) as Plugin,
+    useMutationAudit(prisma) as Plugin,
     useErrorHandler(({ errors, context }) => {
       for (const error of errors) {
         const original = (error as GraphQLError).originalError;

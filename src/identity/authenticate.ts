@@ -65,7 +65,7 @@ export async function authenticate(prisma: PrismaClient, credentials: Credential
     });
     if (match) user = pickUser(match);
   }
-  return new Viewer(organization, user, key.scopes, key.id, forwarded);
+  return new Viewer(organization, user, key.scopes, key.id, forwarded, key.rateLimitPerMinute);
 }
 
 function pickUser(user: { id: string; displayName: string; email: string; role: string }) {

@@ -16,6 +16,8 @@ export class Viewer {
     readonly apiKeyId: string | null,
     /** The raw X-Forwarded-User value, kept for audit attribution. */
     readonly forwardedUser: string | null = null,
+    /** The key's own requests-per-window budget; null means the configured default. */
+    readonly rateLimitPerMinute: number | null = null,
   ) {}
 
   /** A viewer with every scope, for the admin CLI and start-up seeding. */

@@ -2,7 +2,9 @@
 // It runs in onRequest, so a request without a valid key is refused before its body is read.
 import type { FastifyInstance } from "fastify";
 import type { PrismaClient } from "../generated/prisma/client.js";
+import { RateLimitedError } from "../errors.js";
 import { authenticate } from "../identity/authenticate.js";
+import { type RateLimiter, rateLimitHeaders } from "../limits/rate-limiter.js";
 import type { Viewer } from "../identity/viewer.js";
 
 declare module "fastify" {
@@ -17,9 +19,9 @@ declare module "fastify" {
   }
 }
 
-export function installAuthentication(app: FastifyInstance, prisma: PrismaClient): void {
+export function installAuthentication(app: FastifyInstance, prisma: PrismaClient, limiter: RateLimiter): void {
   app.decorateRequest("viewer", null);
-  app.addHook("onRequest", async (request) => {
+  app.addHook("onRequest", async (request, reply) => {
     const config = request.routeOptions.config;
     // The docs UI's own routes are registered by @fastify/swagger-ui, without our config.
     if (config.public || request.is404 || request.routeOptions.url?.startsWith("/docs")) return;
@@ -28,6 +30,10 @@ export function installAuthentication(app: FastifyInstance, prisma: PrismaClient
       forwardedUser: [request.headers["x-forwarded-user"]].flat()[0],
       schemes: config.authSchemes,
     });
+    // Every authenticated REST request costs one point of its key's budget.
+    const verdict = await limiter.consume(request.viewer, 1);
+    reply.headers(rateLimitHeaders(verdict));
+    if (!verdict.allowed) throw new RateLimitedError(verdict.resetSeconds);
   });
 }
 

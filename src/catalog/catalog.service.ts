@@ -1,0 +1,555 @@
+// The catalog: folders and SQL assets in three namespaces, with ETag (revision) concurrency.
+// Every query is confined to the viewer's organisation and, for @Personal, to the viewer's own
+// tree: a path the caller may not see is answered exactly like a missing one.
+//
+// Concurrency: a change names the revision it was based on (If-Match) and is applied by a
+// statement that matches that revision, so of many changes carrying one ETag exactly one wins.
+// A folder rename locks its subtree and rewrites every descendant's path (and revision) with one
+// UPDATE; creating an item share-locks its parent, so no item is created under a path that is
+// being renamed away.
+import DataLoader from "dataloader";
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  PreconditionFailedError,
+  PreconditionRequiredError,
+  UnprocessableError,
+  ValidationError,
+} from "../errors.js";
+import type { CatalogItem, Prisma, PrismaClient } from "../generated/prisma/client.js";
+import { isUuid } from "../identity/authenticate.js";
+import type { Scope } from "../identity/scopes.js";
+import type { Viewer } from "../identity/viewer.js";
+import {
+  type CreateAssetInput,
+  CreateAssetSchema,
+  type CreateFolderInput,
+  CreateFolderSchema,
+  detectAssetType,
+  type PageCursor,
+  parseCatalogInput,
+  type UpdateAssetInput,
+  UpdateAssetSchema,
+  type UpdateFolderInput,
+  UpdateFolderSchema,
+} from "./catalog.inputs.js";
+import {
+  type CatalogPath,
+  childPath,
+  escapeLike,
+  isNamespace,
+  NAMESPACES,
+  type Namespace,
+  parentPathOf,
+  parsePath,
+} from "./catalog.paths.js";
+
+export type CatalogKind = "FOLDER" | "ASSET";
+
+/** A catalog item as both transports see it; namespace roots are virtual folders (root: true). */
+export type CatalogEntry = {
+  /** The row id, or the namespace for a root. */
+  id: string;
+  root: boolean;
+  kind: CatalogKind;
+  type: string;
+  name: string;
+  path: string;
+  namespace: Namespace;
+  parentId: string | null;
+  description: string | null;
+  /** Absent when the item was loaded without its content (listings). */
+  content?: string | null;
+  /** null for namespace roots, which cannot be changed and so have no ETag. */
+  revision: number | null;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+export type CatalogPage = { items: CatalogEntry[]; hasNextPage: boolean };
+
+export const NO_PERMISSION = "You don't have permission to perform the request";
+export const MAX_PAGE_SIZE = 1000;
+
+const FOLDER: CatalogKind = "FOLDER";
+const ASSET: CatalogKind = "ASSET";
+const ROOT_TYPES: Record<Namespace, string> = {
+  "@Personal": "USER_HOME",
+  "@Shared": "REGULAR_FOLDER",
+  "@Project Hub": "REGULAR_FOLDER",
+};
+/** Interactive transactions wait for a connection: generous, since PGlite has only one. */
+const TX_OPTIONS = { maxWait: 30_000, timeout: 60_000 } as const;
+
+export type Expected = { any: true } | { any: false; revisions: number[] };
+type LockedRow = { id: string; kind: string; revision: number };
+
+export function etagOf(revision: number): string {
+  return `"${revision}"`;
+}
+
+/**
+ * If-Match (RFC 9110 §13.1.1): `*` or a list of entity tags, compared strongly, so a weak tag
+ * (W/"3") never matches. Absent or blank → 428.
+ */
+export function parseIfMatch(header: string | null | undefined): Expected {
+  const value = header?.trim();
+  if (!value) throw new PreconditionRequiredError();
+  if (value === "*") return { any: true };
+  const revisions = value
+    .split(",")
+    .map((tag) => /^"(\d{1,9})"$/.exec(tag.trim())?.[1])
+    .filter((revision): revision is string => revision !== undefined)
+    .map(Number);
+  return { any: false, revisions };
+}
+
+export class CatalogService {
+  private readonly byId = new DataLoader<string, CatalogEntry | null>((ids) => this.loadByIds(ids));
+  private readonly contents = new DataLoader<string, string | null>((ids) => this.loadContents(ids));
+  private organizationCreatedAt: Promise<Date> | undefined;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly viewer: Viewer,
+  ) {}
+
+  // ---- reads -------------------------------------------------------------------------------
+
+  /** The item at a path, content included; 404 when missing or not visible. */
+  async getByPath(rawPath: string): Promise<CatalogEntry> {
+    const entry = await this.findByPath(rawPath);
+    if (!entry) throw notFound(rawPath);
+    return entry;
+  }
+
+  async findByPath(rawPath: string): Promise<CatalogEntry | null> {
+    this.require("catalog:read");
+    const location = parsePath(rawPath);
+    if (!location) return null;
+    if (location.names.length === 0) return this.root(location.namespace);
+    const row = await this.prisma.catalogItem.findUnique({
+      where: { organizationId_space_path: this.key(location) },
+    });
+    return row ? toEntry(row) : null;
+  }
+
+  /** By id (a uuid, or a namespace for its root): null when missing or not visible. */
+  async findById(id: string): Promise<CatalogEntry | null> {
+    this.require("catalog:read");
+    return this.byId.load(id);
+  }
+
+  async roots(): Promise<CatalogEntry[]> {
+    this.require("catalog:read");
+    return Promise.all(NAMESPACES.map((namespace) => this.root(namespace)));
+  }
+
+  /** The folder an item is in: its namespace root for top-level items, null for roots. */
+  async parentOf(entry: CatalogEntry): Promise<CatalogEntry | null> {
+    if (entry.root) return null;
+    if (entry.parentId === null) return this.root(entry.namespace);
+    return this.byId.load(entry.parentId);
+  }
+
+  async contentOf(entry: CatalogEntry): Promise<string | null> {
+    if (entry.content !== undefined) return entry.content;
+    return entry.kind === ASSET && !entry.root ? this.contents.load(entry.id) : null;
+  }
+
+  /** A page of a folder's direct children at a path: folders first, then by name. */
+  async list(rawPath: string, page: { first: number; after?: PageCursor | null }): Promise<CatalogPage> {
+    this.require("catalog:read");
+    const location = parsePath(rawPath);
+    if (!location) throw notFound(rawPath);
+    if (location.names.length === 0) return this.children(this.rootStub(location.namespace), page);
+    const row = await this.prisma.catalogItem.findUnique({
+      where: { organizationId_space_path: this.key(location) },
+      select: { id: true, kind: true },
+    });
+    if (!row) throw notFound(location.path);
+    if (row.kind !== FOLDER) throw new ValidationError(`Not a folder: ${location.path}`);
+    return this.children({ id: row.id, root: false, namespace: location.namespace }, page);
+  }
+
+  /**
+   * Keyset pagination over the (organisation, space, parent, kind desc, name) index: each page
+   * is at most two index range scans, however deep into a large folder it starts.
+   */
+  async children(
+    folder: Pick<CatalogEntry, "id" | "root" | "namespace">,
+    page: { first: number; after?: PageCursor | null },
+  ): Promise<CatalogPage> {
+    this.require("catalog:read");
+    const limit = Math.min(Math.max(page.first, 0), MAX_PAGE_SIZE);
+    const base = {
+      organizationId: this.viewer.organization.id,
+      space: this.spaceOf(folder.namespace),
+      parentId: folder.root ? null : folder.id,
+    };
+    const fetch = (kind: CatalogKind, afterName: string | undefined, take: number) =>
+      take <= 0
+        ? Promise.resolve([])
+        : this.prisma.catalogItem.findMany({
+            where: { ...base, kind, ...(afterName !== undefined ? { name: { gt: afterName } } : {}) },
+            orderBy: { name: "asc" },
+            omit: { content: true },
+            take,
+          });
+    const after = page.after;
+    const rows =
+      after?.kind === ASSET
+        ? []
+        : await fetch(FOLDER, after?.kind === FOLDER ? after.name : undefined, limit + 1);
+    if (rows.length <= limit) {
+      rows.push(
+        ...(await fetch(ASSET, after?.kind === ASSET ? after.name : undefined, limit + 1 - rows.length)),
+      );
+    }
+    return { items: rows.slice(0, limit).map(toEntry), hasNextPage: rows.length > limit };
+  }
+
+  // ---- changes -----------------------------------------------------------------------------
+
+  async createFolder(input: CreateFolderInput): Promise<CatalogEntry> {
+    this.require("catalog:write");
+    const data = parseCatalogInput(CreateFolderSchema, input);
+    return this.create(data.parentPath, {
+      kind: FOLDER,
+      type: data.folderType === "PROJECT" ? "PROJECT" : "REGULAR_FOLDER",
+      name: data.name,
+    });
+  }
+
+  async createAsset(input: CreateAssetInput): Promise<CatalogEntry> {
+    this.require("catalog:write");
+    const data = parseCatalogInput(CreateAssetSchema, input);
+    return this.create(data.parentPath, {
+      kind: ASSET,
+      type: detectAssetType(data.content),
+      name: data.name,
+      content: data.content,
+      description: data.description ?? null,
+    });
+  }
+
+  /** Renames a folder; every descendant's path follows in the same transaction. */
+  async updateFolder(rawPath: string, ifMatch: string | null | undefined, input: UpdateFolderInput) {
+    const expected = this.precondition(ifMatch);
+    const data = parseCatalogInput(UpdateFolderSchema, input);
+    const location = this.changeable(rawPath, FOLDER);
+    const newPath =
+      data.name === undefined ? location.path : childPath(parentPathOf(location.path), data.name);
+    return this.transaction(async (tx) => {
+      const row = await this.lock(tx, location, "FOR UPDATE");
+      this.check(row, location.path, FOLDER, expected);
+      if (newPath === location.path) {
+        return toEntry(await tx.catalogItem.findUniqueOrThrow({ where: { id: row.id } }));
+      }
+      const organizationId = this.viewer.organization.id;
+      const space = this.spaceOf(location.namespace);
+      const subtree = `${escapeLike(location.path)}/%`;
+      // Lock the subtree first, in path order: a child being created meanwhile (its parent is
+      // share-locked) commits before the UPDATE below takes its snapshot, and so moves too.
+      await tx.$queryRaw`
+        SELECT count(*) FROM (
+          SELECT 1 FROM catalog_items
+          WHERE organization_id = ${organizationId}::uuid AND space = ${space}::text AND path LIKE ${subtree}::text
+          ORDER BY path FOR UPDATE
+        ) AS locked`;
+      const now = new Date();
+      const updated = await tx.catalogItem.update({
+        where: { id: row.id },
+        data: { name: data.name, path: newPath, revision: { increment: 1 }, updatedAt: now },
+      });
+      await tx.$executeRaw`
+        UPDATE catalog_items
+        SET path = ${newPath}::text || substr(path, char_length(${location.path}::text) + 1),
+            revision = revision + 1,
+            updated_at = ${now}::timestamptz
+        WHERE organization_id = ${organizationId}::uuid AND space = ${space}::text AND path LIKE ${subtree}::text`;
+      return toEntry(updated);
+    });
+  }
+
+  /** Renames an asset and/or replaces its content, in one conditional statement. */
+  async updateAsset(rawPath: string, ifMatch: string | null | undefined, input: UpdateAssetInput) {
+    const expected = this.precondition(ifMatch);
+    const data = parseCatalogInput(UpdateAssetSchema, input);
+    const location = this.changeable(rawPath, ASSET);
+    const newPath =
+      data.name === undefined ? location.path : childPath(parentPathOf(location.path), data.name);
+    const updated = await this.guard(() =>
+      this.prisma.catalogItem.updateManyAndReturn({
+        where: {
+          ...this.key(location),
+          path: location.path,
+          kind: ASSET,
+          ...(expected.any ? {} : { revision: { in: expected.revisions } }),
+        },
+        data: {
+          ...(data.name !== undefined ? { name: data.name, path: newPath } : {}),
+          ...(data.content !== undefined
+            ? { content: data.content, type: detectAssetType(data.content) }
+            : {}),
+          ...(data.description !== undefined ? { description: data.description } : {}),
+          revision: { increment: 1 },
+          updatedAt: new Date(),
+        },
+      }),
+    );
+    const [row] = updated;
+    if (row) return toEntry(row);
+    const current = await this.prisma.catalogItem.findUnique({
+      where: { organizationId_space_path: this.key(location) },
+      select: { id: true, kind: true, revision: true },
+    });
+    this.check(current, location.path, ASSET, expected);
+    throw new ConflictError("The asset changed while it was being updated; retry the request");
+  }
+
+  /** Deletes an asset, or an empty folder; `kind` restricts which (REST has one route each). */
+  async deleteItem(
+    rawPath: string,
+    ifMatch: string | null | undefined,
+    kind?: CatalogKind,
+  ): Promise<CatalogEntry> {
+    const expected = this.precondition(ifMatch);
+    const location = this.changeable(rawPath, kind ?? FOLDER);
+    return this.transaction(async (tx) => {
+      const row = await this.lock(tx, location, "FOR UPDATE");
+      this.check(row, location.path, kind ?? (row?.kind as CatalogKind), expected);
+      if (row.kind === FOLDER) {
+        const child = await tx.catalogItem.findFirst({ where: { parentId: row.id }, select: { id: true } });
+        if (child) throw new ValidationError("Folder is not empty");
+      }
+      return toEntry(await tx.catalogItem.delete({ where: { id: row.id } }));
+    });
+  }
+
+  /**
+   * The checks every change makes before it reads its input: the write scope (403), then a
+   * condition (428). REST runs them before the body is validated, so both transports agree.
+   */
+  precondition(ifMatch: string | null | undefined): Expected {
+    this.require("catalog:write");
+    return parseIfMatch(ifMatch);
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  private async create(
+    parentRawPath: string,
+    item: { kind: CatalogKind; type: string; name: string; content?: string; description?: string | null },
+  ): Promise<CatalogEntry> {
+    const parent = parsePath(parentRawPath);
+    if (!parent) throw notFound(parentRawPath);
+    const namespace = parent.namespace;
+    return this.transaction(async (tx) => {
+      let parentId: string | null = null;
+      if (parent.names.length > 0) {
+        const row = await this.lock(tx, parent, "FOR SHARE");
+        if (!row) throw notFound(parent.path);
+        if (row.kind !== FOLDER)
+          throw new UnprocessableError("Parent path must be a folder", [], "not_a_folder");
+        parentId = row.id;
+      }
+      const created = await tx.catalogItem.create({
+        data: {
+          organizationId: this.viewer.organization.id,
+          space: this.spaceOf(namespace),
+          ownerId: namespace === "@Personal" ? this.viewer.user.id : null,
+          parentId,
+          kind: item.kind,
+          type: item.type,
+          name: item.name,
+          path: childPath(parent.path, item.name),
+          content: item.content ?? null,
+          description: item.description ?? null,
+        },
+      });
+      return toEntry(created);
+    });
+  }
+
+  /** Parses the path of a change; namespace roots exist but cannot be changed. */
+  private changeable(rawPath: string, kind: CatalogKind): CatalogPath {
+    const location = parsePath(rawPath);
+    if (!location) throw notFound(rawPath);
+    if (location.names.length === 0) {
+      if (kind === ASSET) throw new UnprocessableError("Path must be an asset", [], "not_an_asset");
+      throw new ForbiddenError(NO_PERMISSION, { reason: "namespace roots cannot be changed" });
+    }
+    return location;
+  }
+
+  private async lock(
+    tx: Prisma.TransactionClient,
+    location: CatalogPath,
+    mode: "FOR UPDATE" | "FOR SHARE",
+  ): Promise<LockedRow | null> {
+    const organizationId = this.viewer.organization.id;
+    const space = this.spaceOf(location.namespace);
+    const rows =
+      mode === "FOR UPDATE"
+        ? await tx.$queryRaw<LockedRow[]>`
+            SELECT id, kind, revision FROM catalog_items
+            WHERE organization_id = ${organizationId}::uuid AND space = ${space}::text AND path = ${location.path}::text
+            FOR UPDATE`
+        : await tx.$queryRaw<LockedRow[]>`
+            SELECT id, kind, revision FROM catalog_items
+            WHERE organization_id = ${organizationId}::uuid AND space = ${space}::text AND path = ${location.path}::text
+            FOR SHARE`;
+    return rows[0] ?? null;
+  }
+
+  /** 404, then 422 (wrong kind), then 412 (stale ETag), in the seed's order of precedence. */
+  private check(
+    row: Pick<LockedRow, "kind" | "revision"> | null,
+    path: string,
+    kind: CatalogKind,
+    expected: Expected,
+  ): asserts row is LockedRow {
+    if (!row) throw notFound(path);
+    if (row.kind !== kind) {
+      throw kind === FOLDER
+        ? new UnprocessableError("Path must be a folder", [], "not_a_folder")
+        : new UnprocessableError("Path must be an asset", [], "not_an_asset");
+    }
+    if (!expected.any && !expected.revisions.includes(row.revision)) {
+      throw new PreconditionFailedError(
+        `Entity has been modified. Refresh and retry with current ETag: ${etagOf(row.revision)}`,
+        { currentEtag: etagOf(row.revision) },
+      );
+    }
+  }
+
+  private transaction<T>(work: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+    return this.guard(() => this.prisma.$transaction(work, TX_OPTIONS));
+  }
+
+  /** Database constraint failures in the catalog's terms. */
+  private async guard<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      const code = databaseErrorCode(error);
+      if (code === "23505") throw new ValidationError("Name already exists.", [], { field: "name" });
+      if (code === "23503") throw new ValidationError("Folder is not empty");
+      if (code === "40P01" || code === "40001") {
+        throw new ConflictError("The request conflicts with another request; retry it");
+      }
+      throw error;
+    }
+  }
+
+  private require(scope: Scope): void {
+    if (!this.viewer.can(scope)) throw new ForbiddenError(NO_PERMISSION, { requiredScope: scope });
+  }
+
+  /** @Personal is one tree per user: its space is the user's id. */
+  private spaceOf(namespace: Namespace): string {
+    return namespace === "@Personal" ? this.viewer.user.id : namespace;
+  }
+
+  private key(location: CatalogPath) {
+    return {
+      organizationId: this.viewer.organization.id,
+      space: this.spaceOf(location.namespace),
+      path: location.path,
+    };
+  }
+
+  private rootStub(namespace: Namespace): Pick<CatalogEntry, "id" | "root" | "namespace"> {
+    return { id: namespace, root: true, namespace };
+  }
+
+  private async root(namespace: Namespace): Promise<CatalogEntry> {
+    this.organizationCreatedAt ??= this.prisma.organization
+      .findUniqueOrThrow({ where: { id: this.viewer.organization.id }, select: { createdAt: true } })
+      .then((organization) => organization.createdAt);
+    const createdAt = await this.organizationCreatedAt;
+    return {
+      id: namespace,
+      root: true,
+      kind: FOLDER,
+      type: ROOT_TYPES[namespace],
+      name: namespace,
+      path: namespace,
+      namespace,
+      parentId: null,
+      description: null,
+      content: null,
+      revision: null,
+      createdAt,
+      updatedAt: createdAt,
+    };
+  }
+
+  private async loadByIds(ids: readonly string[]): Promise<Array<CatalogEntry | null>> {
+    const uuids = ids.filter(isUuid);
+    const rows =
+      uuids.length === 0
+        ? []
+        : await this.prisma.catalogItem.findMany({
+            where: {
+              id: { in: uuids },
+              organizationId: this.viewer.organization.id,
+              space: { in: ["@Shared", "@Project Hub", this.viewer.user.id] },
+            },
+            omit: { content: true },
+          });
+    const found = new Map(rows.map((row) => [row.id, toEntry(row)]));
+    return Promise.all(ids.map((id) => (isNamespace(id) ? this.root(id) : (found.get(id) ?? null))));
+  }
+
+  private async loadContents(ids: readonly string[]): Promise<Array<string | null>> {
+    const rows = await this.prisma.catalogItem.findMany({
+      where: { id: { in: [...ids] }, organizationId: this.viewer.organization.id },
+      select: { id: true, content: true },
+    });
+    const found = new Map(rows.map((row) => [row.id, row.content]));
+    return ids.map((id) => found.get(id) ?? null);
+  }
+}
+
+function notFound(path: string): NotFoundError {
+  return new NotFoundError(`Path not found: ${path}`);
+}
+
+function namespaceOfSpace(space: string): Namespace {
+  return space === "@Shared" || space === "@Project Hub" ? space : "@Personal";
+}
+
+function toEntry(row: Omit<CatalogItem, "content"> & { content?: string | null }): CatalogEntry {
+  return {
+    id: row.id,
+    root: false,
+    kind: row.kind as CatalogKind,
+    type: row.type,
+    name: row.name,
+    path: row.path,
+    namespace: namespaceOfSpace(row.space),
+    parentId: row.parentId,
+    description: row.description,
+    ...("content" in row ? { content: row.content ?? null } : {}),
+    revision: row.revision,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+/** The PostgreSQL SQLSTATE behind a Prisma error, through the driver adapter or not. */
+function databaseErrorCode(error: unknown): string | undefined {
+  const e = error as { code?: string; meta?: Record<string, unknown>; cause?: unknown; message?: string };
+  if (e?.code === "P2002") return "23505";
+  if (e?.code === "P2003") return "23503";
+  if (e?.code === "P2034") return "40001";
+  const metaCode =
+    e?.meta?.code ??
+    (e?.meta?.driverAdapterError as { cause?: { originalCode?: string } })?.cause?.originalCode;
+  if (typeof metaCode === "string" && /^[0-9A-Z]{5}$/.test(metaCode)) return metaCode;
+  const match = /\b(23505|23503|40P01|40001)\b/.exec(e?.message ?? "");
+  return match?.[1];
+}
