@@ -12,6 +12,7 @@ import { GRAPHIQL_ASSET_PREFIX, graphiqlAssets } from "./graphql/graphiql.js";
 import { registerEntityRoutes } from "./entities/entities.rest.js";
 import { createGraphQLHandler } from "./graphql/yoga.js";
 import { registerUserRoutes } from "./identity/users.rest.js";
+import { registerProjectRoutes } from "./projects/projects.rest.js";
 import { registerRecordRoutes } from "./records/records.rest.js";
 import { installRestAudit } from "./audit/audit.hooks.js";
 import { RateLimiter } from "./limits/rate-limiter.js";
@@ -110,7 +111,9 @@ export async function buildApp({ config, db, logger }: AppDependencies): Promise
         reply.header(key, value);
       });
       reply.status(response.status);
-      return reply.send(response.body);
+      // Buffered: GraphQL answers here are single JSON documents (no @defer/@stream), and the
+      // idempotency and audit layers need the body as text.
+      return reply.send(Buffer.from(await response.arrayBuffer()));
     },
   });
   for (const [name, asset] of Object.entries(graphiqlAssets)) {
@@ -127,6 +130,7 @@ export async function buildApp({ config, db, logger }: AppDependencies): Promise
 
   registerUserRoutes(app, db.prisma);
   registerEntityRoutes(app, db.prisma);
+  registerProjectRoutes(app, db.prisma);
   registerCatalogRoutes(app, db.prisma);
   registerRecordRoutes(app, db.prisma);
   return app;

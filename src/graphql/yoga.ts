@@ -1,6 +1,5 @@
 // GraphQL over HTTP: graphql-yoga with the schema, per-request context, error mapping and the
 // query limits (depth, cost, aliases, optional introspection).
-import { costLimitPlugin } from "@escape.tech/graphql-armor-cost-limit";
 import { maxAliasesPlugin } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthPlugin } from "@escape.tech/graphql-armor-max-depth";
 import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
@@ -44,6 +43,28 @@ function limitRejected(code: string) {
   };
 }
 
+/**
+ * Rejects, before execution, an operation whose estimated cost (src/limits/graphql-cost.ts: one
+ * unit per field resolution, list fields multiplied by their page size) exceeds the limit. The
+ * same estimate is what the rate limiter charges.
+ */
+function useCostLimit(maxCost: number): Plugin {
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      const cost = estimateCost(args.document, args.variableValues ?? {}, args.operationName);
+      if (cost > maxCost) {
+        setResultAndStopExecution({
+          errors: [
+            new GraphQLError(`Query cost ${cost} exceeds the limit of ${maxCost}; ask for fewer fields or smaller pages`, {
+              extensions: { code: "QUERY_TOO_COSTLY", cost, maxCost },
+            }),
+          ],
+        });
+      }
+    },
+  };
+}
+
 /** Charges each operation's estimated cost to its key; over budget → 429 RATE_LIMITED. */
 function useCostRateLimit(limiter: RateLimiter): Plugin<GraphQLContext & ServerContext> {
   return {
@@ -73,11 +94,7 @@ export function createGraphQLHandler(prisma: PrismaClient, config: Config, limit
   const limits = config.graphql;
   const plugins: Plugin[] = [
     maxDepthPlugin({ n: limits.maxDepth, ignoreIntrospection: true, ...limitRejected("QUERY_TOO_DEEP") }),
-    costLimitPlugin({
-      maxCost: limits.maxCost,
-      ignoreIntrospection: true,
-      ...limitRejected("QUERY_TOO_COSTLY"),
-    }),
+    useCostLimit(limits.maxCost),
     maxAliasesPlugin({ n: limits.maxAliases, ...limitRejected("TOO_MANY_ALIASES") }),
     useCostRateLimit(limiter) as Plugin,
     useMutationAudit(prisma) as Plugin,

@@ -43,6 +43,7 @@ describe("of 20 parallel changes carrying the same ETag, exactly one succeeds", 
       expect(actual(loser)).toEqual(
         expectedError(412, 'Entity has been modified. Refresh and retry with current ETag: "2"'),
       );
+      expect(loser.headers.etag).toBe('"2"');
     }
     const current = await api.get("@Shared/contended");
     expect(current.headers.etag).toBe('"2"');

@@ -691,6 +691,8 @@ describe("authentication and scopes", () => {
       forbidden,
     );
     expect(actual(await reader.deleteAsset("@Shared/Docs/described", '"1"'))).toEqual(forbidden);
+    // The scope is checked before the condition, as in GraphQL.
+    expect(actual(await reader.updateFolder("@Shared/Docs", { name: "x" }))).toEqual(forbidden);
     expect(await snapshot()).toEqual(before);
   });
 });

@@ -8,7 +8,7 @@ const quiet = { info() {}, warn() {} };
 const dir = mkdtempSync(path.join(tmpdir(), "gw-embedded-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe("embedded database in DATA_DIR", () => {
+describe("embedded database in DATA_DIR", { timeout: 120_000 }, () => {
   it("keeps data across a restart", async () => {
     const first = await openDatabase({ dataDir: dir, logger: quiet });
     expect(first.kind).toBe("embedded");

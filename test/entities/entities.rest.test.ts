@@ -76,7 +76,7 @@ describe("create, read, update, delete", () => {
       [{ type: "supplier", name: "  " }, "name"],
       [{ type: "Supplier!", name: "x" }, "type"],
       [{ type: "supplier", name: "x", attributes: { qualification_status: "maybe" } }, "attributes.qualification_status"],
-      [{ type: "supplier", name: "x", attributes: { "bad key": 1 } }, "attributes"],
+      [{ type: "supplier", name: "x", attributes: { "bad key": 1 } }, "attributes.bad key"],
       [{ type: "supplier", name: "x", extra: true }, "(body)"],
       [{ type: "site", name: "Plant" }, "attributes.country"],
       [[1, 2], "(body)"],

@@ -16,7 +16,8 @@ const REPO_ROOT = path.resolve(import.meta.dirname, "../..");
 const MIGRATIONS_DIR = path.join(REPO_ROOT, "prisma/migrations");
 const READY_LINE = /GraphQL \+ GraphiQL: (http:\/\/\S+)\/graphql/;
 const PRINTED_KEY = /\b(gwk_[A-Za-z0-9_-]+)/;
-const START_TIMEOUT_MS = 40_000;
+// Generous: a start costs 3-5 s on an idle 2-core machine, but 15-30 s when it is busy.
+const START_TIMEOUT_MS = 90_000;
 
 type Exit = { code: number | null; signal: NodeJS.Signals | null };
 
@@ -265,7 +266,7 @@ describe("server process on the embedded database", () => {
     await first.waitFor(new RegExp(`"reqId":"${requestId}".*"msg":"request completed"`), 5_000);
     const lines = first.logs().filter((line) => line.reqId === requestId);
     expect(lines.map((line) => line.msg)).toEqual(["incoming request", "request completed"]);
-  }, 60_000);
+  }, 120_000);
 
   it("SIGTERM: a request in flight completes, then the process exits 0", async () => {
     const server = first;
@@ -323,7 +324,7 @@ describe("server process on the embedded database", () => {
     } finally {
       socket.destroy();
     }
-  }, 60_000);
+  }, 120_000);
 
   it("restart on the same DATA_DIR keeps the data and prints no new key", async () => {
     expect(organizationId).not.toBe("");
@@ -337,7 +338,7 @@ describe("server process on the embedded database", () => {
     } finally {
       expect(await stop(server)).toEqual({ code: 0, signal: null });
     }
-  }, 60_000);
+  }, 120_000);
 
   it("BOOTSTRAP_API_KEY on a fresh DATA_DIR: exactly that key works, none is printed", async () => {
     expect(bootstrapKey).toHaveLength(32);
@@ -358,7 +359,7 @@ describe("server process on the embedded database", () => {
     } finally {
       await stop(server);
     }
-  }, 60_000);
+  }, 120_000);
 
   it("bad configuration (PORT=abc, DATABASE_URL=mysql://x) exits with code 2 and names the variable", async () => {
     for (const { name, value, server } of badConfigs) {
@@ -368,7 +369,7 @@ describe("server process on the embedded database", () => {
       expect(server.stderr(), output).toContain(name);
       expect(server.stdout()).not.toMatch(READY_LINE);
     }
-  }, 60_000);
+  }, 120_000);
 });
 describe.runIf(testDatabaseServerUrl())("server processes on PostgreSQL (TEST_DATABASE_URL)", () => {
   it("two processes on one fresh database both become ready and migrate once", async () => {
@@ -394,7 +395,8 @@ describe.runIf(testDatabaseServerUrl())("server processes on PostgreSQL (TEST_DA
         await client.end();
       }
 
-      // Each process serves the (one) demo organisation's data.
+      // Both serve the same database. (Not asserted here: that only ONE demo organisation is
+      // seeded. Today both processes may seed one each, see the report on src/demo/demo.seed.ts.)
       const key = PRINTED_KEY.exec(first.stdout())?.[1] ?? PRINTED_KEY.exec(second.stdout())?.[1];
       expect(key, "neither process printed a demo key").toBeDefined();
       for (const server of [first, second]) {
@@ -408,5 +410,5 @@ describe.runIf(testDatabaseServerUrl())("server processes on PostgreSQL (TEST_DA
         { code: 0, signal: null },
       ]);
     }
-  }, 60_000);
+  }, 120_000);
 });
