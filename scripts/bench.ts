@@ -11,7 +11,9 @@ const files = readdirSync(dir)
   .filter((f) => !filter || f.includes(filter))
   .sort();
 
-console.log(`# ${new Date().toISOString()} · ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"} · Node ${process.version}`);
+console.log(
+  `# ${new Date().toISOString()} · ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"} · Node ${process.version}`,
+);
 for (const file of files) {
   const module = (await import(new URL(file, dir).href)) as { run(): Promise<BenchResult[]> };
   console.log(`\n## ${file}`);

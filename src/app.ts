@@ -6,6 +6,8 @@ import helmet from "@fastify/helmet";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import { registerCatalogRoutes } from "./catalog/catalog.rest.js";
+import { installExecEnvironment } from "./exec/exec-environment.js";
+import { registerExecRoutes } from "./exec/exec.rest.js";
 import type { Config } from "./config.js";
 import type { Database } from "./db/database.js";
 import { GRAPHIQL_ASSET_PREFIX, graphiqlAssets } from "./graphql/graphiql.js";
@@ -18,6 +20,7 @@ import { installRestAudit } from "./audit/audit.hooks.js";
 import { RateLimiter } from "./limits/rate-limiter.js";
 import { installAuthentication } from "./rest/auth.js";
 import { installErrorHandling } from "./rest/error-handling.js";
+import { registerSemanticRoutes } from "./semantic/semantic.rest.js";
 import { installIdempotency, purgeExpiredIdempotencyKeys } from "./rest/idempotency.js";
 import { registerOpenApi } from "./rest/openapi.js";
 
@@ -129,6 +132,9 @@ export async function buildApp({ config, db, logger }: AppDependencies): Promise
   }
 
   registerUserRoutes(app, db.prisma);
+  installExecEnvironment(db, config);
+  registerExecRoutes(app, db.prisma);
+  registerSemanticRoutes(app, db.prisma);
   registerEntityRoutes(app, db.prisma);
   registerProjectRoutes(app, db.prisma);
   registerCatalogRoutes(app, db.prisma);

@@ -34,6 +34,12 @@ const ConfigSchema = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1000),
   RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(1).max(168).default(24),
+  CONNECTIONS_ENCRYPTION_KEY: z
+    .string()
+    .regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, "must be 32 bytes as 64 hex digits or base64")
+    .optional(),
+  EXEC_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  EXEC_MAX_ROWS: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
 });
 
 export type Config = {
@@ -50,6 +56,8 @@ export type Config = {
   shutdownTimeoutMs: number;
   rateLimit: { perMinute: number; windowSeconds: number };
   idempotencyTtlHours: number;
+  /** SQL execution on named connections (src/exec). */
+  exec: { encryptionKey: string | undefined; statementTimeoutMs: number; maxRows: number };
 };
 
 export class ConfigError extends Error {
@@ -93,5 +101,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
     rateLimit: { perMinute: c.RATE_LIMIT_PER_MINUTE, windowSeconds: c.RATE_LIMIT_WINDOW_SECONDS },
     idempotencyTtlHours: c.IDEMPOTENCY_TTL_HOURS,
+    exec: {
+      encryptionKey: c.CONNECTIONS_ENCRYPTION_KEY,
+      statementTimeoutMs: c.EXEC_STATEMENT_TIMEOUT_MS,
+      maxRows: c.EXEC_MAX_ROWS,
+    },
   };
 }

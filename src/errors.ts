@@ -133,3 +133,17 @@ export class PreconditionRequiredError extends AppError {
     super("precondition_required", 428, message);
   }
 }
+
+/** A statement the connection's database refused or failed; the database's own message is the detail. */
+export class QueryFailedError extends AppError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super("query_failed", 400, message, details);
+  }
+}
+
+/** A named connection whose database cannot be reached; never says more than the name. */
+export class ConnectionUnavailableError extends AppError {
+  constructor(name: string) {
+    super("connection_unavailable", 502, `Could not connect to connection: ${name}`);
+  }
+}

@@ -6,6 +6,7 @@ import { buildApp } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { openDatabase } from "./db/database.js";
 import { seedDemo } from "./demo/demo.seed.js";
+import { installExecEnvironment } from "./exec/exec-environment.js";
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
     "database ready",
   );
 
+  installExecEnvironment(db, config);
   if (config.demoData) {
     const seed = await seedDemo(db.prisma, config.bootstrapApiKey);
     if (seed.created) {

@@ -11,13 +11,25 @@ export async function run(): Promise<BenchResult[]> {
       url: `${server.url}/graphql`,
       method: "POST",
       headers,
-      body: JSON.stringify({ query: "{ viewer { organization { id name } user { id displayName } scopes } }" }),
+      body: JSON.stringify({
+        query: "{ viewer { organization { id name } user { id displayName } scopes } }",
+      }),
     });
     const rest = await load({ url: `${server.url}/v1/users`, headers });
     const db = server.db.kind;
     return [
-      { name: `graphql viewer query (${db})`, value: Math.round(graphql.requestsPerSecond), unit: "req/s", note: `p50 ${graphql.p50} ms, p99 ${graphql.p99} ms, non-2xx ${graphql.non2xx}` },
-      { name: `GET /v1/users (${db})`, value: Math.round(rest.requestsPerSecond), unit: "req/s", note: `p50 ${rest.p50} ms, p99 ${rest.p99} ms, non-2xx ${rest.non2xx}` },
+      {
+        name: `graphql viewer query (${db})`,
+        value: Math.round(graphql.requestsPerSecond),
+        unit: "req/s",
+        note: `p50 ${graphql.p50} ms, p99 ${graphql.p99} ms, non-2xx ${graphql.non2xx}`,
+      },
+      {
+        name: `GET /v1/users (${db})`,
+        value: Math.round(rest.requestsPerSecond),
+        unit: "req/s",
+        note: `p50 ${rest.p50} ms, p99 ${rest.p99} ms, non-2xx ${rest.non2xx}`,
+      },
     ];
   } finally {
     await server.close();

@@ -18,6 +18,8 @@ const Name = requiredString("Name is required")
   .trim()
   .min(1, "Name is required")
   .refine((name) => !name.includes("/"), "Name cannot contain '/' character")
+  // URLs normalise dot segments away: such a name could never be addressed by path.
+  .refine((name) => name !== "." && name !== "..", "Name cannot be '.' or '..'")
   .refine(
     (name) => [...name].length <= MAX_NAME_LENGTH,
     `Name exceeds maximum length of ${MAX_NAME_LENGTH} characters`,

@@ -3,7 +3,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { ValidationError } from "../errors.js";
+import { PreconditionFailedError, ValidationError } from "../errors.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { viewerOf } from "../rest/auth.js";
 import { ErrorBody } from "../rest/openapi.js";
@@ -131,10 +131,17 @@ function withEtag(reply: FastifyReply, entry: CatalogEntry): FastifyReply {
   return entry.revision === null ? reply : reply.header("etag", etagOf(entry.revision));
 }
 
-/** Bodies too large for the route are oversized content, documented as a 400. */
-function oversizedContent(error: FastifyError): never {
-  if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+/**
+ * Route-level error hook; rethrown errors reach the application's handler, which renders them.
+ * Bodies too large for an asset route are oversized content, documented as a 400; a 412 also
+ * carries the current ETag as a header, so a client can retry without parsing the detail.
+ */
+function catalogErrors(error: FastifyError | Error, _request: FastifyRequest, reply: FastifyReply): never {
+  if ((error as FastifyError).code === "FST_ERR_CTP_BODY_TOO_LARGE") {
     throw new ValidationError("Content exceeds the 15 MB size limit", [], { field: "content" });
+  }
+  if (error instanceof PreconditionFailedError && typeof error.details?.currentEtag === "string") {
+    reply.header("etag", error.details.currentEtag);
   }
   throw error;
 }
@@ -218,7 +225,7 @@ export function registerCatalogRoutes(app: FastifyInstance, prisma: PrismaClient
     `${PREFIX}/assets`,
     {
       bodyLimit: ASSET_BODY_LIMIT,
-      errorHandler: oversizedContent,
+      errorHandler: catalogErrors,
       schema: {
         tags: ["Catalog"],
         summary: "Create a SQL script or CoginitiScript",
@@ -243,6 +250,7 @@ export function registerCatalogRoutes(app: FastifyInstance, prisma: PrismaClient
     `${PREFIX}/folders/*`,
     {
       preValidation: requireIfMatch,
+      errorHandler: catalogErrors,
       schema: {
         tags: ["Catalog"],
         summary: "Rename a folder (descendants' paths follow)",
@@ -265,7 +273,7 @@ export function registerCatalogRoutes(app: FastifyInstance, prisma: PrismaClient
     `${PREFIX}/assets/*`,
     {
       bodyLimit: ASSET_BODY_LIMIT,
-      errorHandler: oversizedContent,
+      errorHandler: catalogErrors,
       preValidation: requireIfMatch,
       schema: {
         tags: ["Catalog"],
@@ -296,6 +304,7 @@ export function registerCatalogRoutes(app: FastifyInstance, prisma: PrismaClient
       `${PREFIX}/${segment}/*`,
       {
         preValidation: requireIfMatch,
+        errorHandler: catalogErrors,
         schema: {
           tags: ["Catalog"],
           summary: kind === "FOLDER" ? "Delete an empty folder" : "Delete an asset",

@@ -284,7 +284,6 @@ export class CatalogService {
       this.prisma.catalogItem.updateManyAndReturn({
         where: {
           ...this.key(location),
-          path: location.path,
           kind: ASSET,
           ...(expected.any ? {} : { revision: { in: expected.revisions } }),
         },

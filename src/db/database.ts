@@ -10,6 +10,8 @@ export type Database = {
   prisma: PrismaClient;
   /** "postgresql" or "embedded": shown by /readyz and the start-up log. */
   kind: "postgresql" | "embedded";
+  /** The URL the application reaches its database at (the embedded server's loopback URL). */
+  url: string;
   ping(): Promise<void>;
   close(): Promise<void>;
 };
@@ -37,6 +39,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     return {
       prisma,
       kind: embedded ? "embedded" : "postgresql",
+      url,
       async ping() {
         await prisma.$queryRaw`SELECT 1`;
       },

@@ -1,12 +1,15 @@
 // On first start with an empty database: a demo organisation with demo data for every domain.
 // With BOOTSTRAP_API_KEY set, that exact key is (made) an owner key of the demo organisation.
 import { seedCatalogDemo } from "../catalog/catalog.seed.js";
+import { seedEntitiesDemo } from "../entities/entities.seed.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { hashApiKeySecret } from "../identity/api-key-secret.js";
 import { issueApiKey } from "../identity/api-keys.service.js";
 import { createOrganization } from "../identity/organizations.service.js";
 import { ALL_SCOPES } from "../identity/scopes.js";
+import { seedProjectsDemo } from "../projects/projects.seed.js";
 import { seedRecordsDemo } from "../records/records.seed.js";
+import { seedSemanticDemo } from "../semantic/semantic.seed.js";
 
 export type SeedResult =
   | { created: true; organizationId: string; ownerKey: string; keyFromEnvironment: boolean }
@@ -36,7 +39,10 @@ export async function seedDemo(prisma: PrismaClient, bootstrapApiKey?: string): 
       ],
     });
     await seedRecordsDemo(prisma, organizationId, created.owner.id);
+    await seedEntitiesDemo(prisma, organizationId);
+    await seedProjectsDemo(prisma, organizationId);
     await seedCatalogDemo(prisma, organizationId, created.owner.id);
+    await seedSemanticDemo(prisma, organizationId, created.owner.id);
     return {
       created: true,
       organizationId,

@@ -1,10 +1,11 @@
 // Entities in the graph, over the same EntityService as /v1/entities: the connection takes the
 // REST filters, sort syntax and cursors.
+
+import { ValidationError } from "../errors.js";
+import type { Entity } from "../generated/prisma/client.js";
 import { builder } from "../graphql/builder.js";
 import type { GraphQLContext } from "../graphql/context.js";
 import { tenantUnique } from "../graphql/tenant.js";
-import { ValidationError } from "../errors.js";
-import type { Entity } from "../generated/prisma/client.js";
 import {
   type CreateEntityInput as CreateEntityData,
   ENTITY_PREFIX,
@@ -30,7 +31,10 @@ export const EntityRef = builder.prismaNode("Entity", {
     return tenantUnique(id, ctx);
   },
   fields: (t) => ({
-    entityId: t.string({ description: "The entity's id in REST payloads (ent_...).", resolve: (e) => entityRestId(e.id) }),
+    entityId: t.string({
+      description: "The entity's id in REST payloads (ent_...).",
+      resolve: (e) => entityRestId(e.id),
+    }),
     type: t.exposeString("type"),
     name: t.exposeString("name"),
     attributes: t.field({ type: "JSONObject", resolve: (e) => e.attributes as Record<string, unknown> }),
@@ -49,7 +53,12 @@ const EntityAttributeFilter = builder.inputType("EntityAttributeFilter", {
 
 type EntityConnectionShape = {
   edges: Array<{ cursor: string; node: Entity }>;
-  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  pageInfo: {
+    hasNextPage: boolean;
+    hasPreviousPage: boolean;
+    startCursor: string | null;
+    endCursor: string | null;
+  };
   totalCount: number;
 };
 
@@ -64,7 +73,8 @@ builder.queryFields((t) => ({
         createdBefore: t.arg({ type: "DateTime" }),
         attributes: t.arg({ type: [EntityAttributeFilter] }),
         sort: t.arg.string({
-          description: "As REST: comma list of id, type, name, created_at, updated_at, attributes.<key>; - for descending.",
+          description:
+            "As REST: comma list of id, type, name, created_at, updated_at, attributes.<key>; - for descending.",
         }),
       },
       resolve: async (_root, args, ctx) => {
@@ -98,7 +108,9 @@ builder.queryFields((t) => ({
     {
       name: "EntityConnection",
       fields: (c) => ({
-        totalCount: c.int({ resolve: (connection) => (connection as unknown as EntityConnectionShape).totalCount }),
+        totalCount: c.int({
+          resolve: (connection) => (connection as unknown as EntityConnectionShape).totalCount,
+        }),
       }),
     },
   ),
@@ -122,7 +134,9 @@ const UpdateEntityInput = builder.inputType("UpdateEntityInput", {
 });
 
 const DeleteEntityInput = builder.inputType("DeleteEntityInput", {
-  fields: (t) => ({ id: t.id({ required: true, description: "The Entity's global id or its REST id (ent_...)." }) }),
+  fields: (t) => ({
+    id: t.id({ required: true, description: "The Entity's global id or its REST id (ent_...)." }),
+  }),
 });
 
 const DeleteEntityPayload = builder.objectRef<{ id: string }>("DeleteEntityPayload").implement({
@@ -149,7 +163,9 @@ builder.mutationFields((t) => ({
       svc(ctx).update(toEntityId(String(input.id)), {
         ...(input.type != null ? { type: input.type } : {}),
         ...(input.name != null ? { name: input.name } : {}),
-        ...(input.attributes != null ? { attributes: input.attributes as UpdateEntityData["attributes"] } : {}),
+        ...(input.attributes != null
+          ? { attributes: input.attributes as UpdateEntityData["attributes"] }
+          : {}),
       }),
   }),
   deleteEntity: t.field({

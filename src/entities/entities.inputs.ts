@@ -10,7 +10,9 @@ const TYPE = /^[a-z][a-z0-9_]{0,63}$/;
 const MAX_ATTRIBUTES = 100;
 const MAX_ATTRIBUTES_BYTES = 32_768;
 
-const typeSchema = z.string().regex(TYPE, "Must be lowercase letters, digits and _ (at most 64), starting with a letter");
+const typeSchema = z
+  .string()
+  .regex(TYPE, "Must be lowercase letters, digits and _ (at most 64), starting with a letter");
 const nameSchema = z.string().trim().min(1, "Must not be blank").max(200, "Must be at most 200 characters");
 
 function attributesSchema(allowNull: boolean) {
@@ -18,7 +20,10 @@ function attributesSchema(allowNull: boolean) {
   return z
     .record(z.string().regex(ATTRIBUTE_KEY, "Attribute keys must be identifiers (letters, digits, _)"), value)
     .refine((a) => Object.keys(a).length <= MAX_ATTRIBUTES, `At most ${MAX_ATTRIBUTES} attributes`)
-    .refine((a) => JSON.stringify(a).length <= MAX_ATTRIBUTES_BYTES, `At most ${MAX_ATTRIBUTES_BYTES} bytes of JSON`);
+    .refine(
+      (a) => JSON.stringify(a).length <= MAX_ATTRIBUTES_BYTES,
+      `At most ${MAX_ATTRIBUTES_BYTES} bytes of JSON`,
+    );
 }
 
 export const CreateEntityInput = z
@@ -27,7 +32,11 @@ export const CreateEntityInput = z
 
 /** A merge patch: attributes given are set, attributes given as null are removed. */
 export const UpdateEntityInput = z
-  .object({ type: typeSchema.optional(), name: nameSchema.optional(), attributes: attributesSchema(true).optional() })
+  .object({
+    type: typeSchema.optional(),
+    name: nameSchema.optional(),
+    attributes: attributesSchema(true).optional(),
+  })
   .strict()
   .refine((u) => u.type !== undefined || u.name !== undefined || u.attributes !== undefined, {
     message: "Give at least one of type, name, attributes",
@@ -50,7 +59,10 @@ const sortSchema = z.string().transform((text, ctx): SortKey[] => {
     const descending = part.startsWith("-");
     const field = descending ? part.slice(1) : part;
     const attribute = field.startsWith("attributes.") ? field.slice("attributes.".length) : null;
-    const known = attribute !== null ? ATTRIBUTE_KEY.test(attribute) : (CORE_SORT_FIELDS as readonly string[]).includes(field);
+    const known =
+      attribute !== null
+        ? ATTRIBUTE_KEY.test(attribute)
+        : (CORE_SORT_FIELDS as readonly string[]).includes(field);
     if (!known || keys.some((k) => k.field === field)) {
       ctx.addIssue({
         code: "custom",
@@ -68,7 +80,9 @@ export const EntityListInput = z
     type: typeSchema.optional(),
     createdAfter: isoDate.optional(),
     createdBefore: isoDate.optional(),
-    attributes: z.record(z.string().regex(ATTRIBUTE_KEY, "Must be an attribute key"), z.string().max(1000)).default({}),
+    attributes: z
+      .record(z.string().regex(ATTRIBUTE_KEY, "Must be an attribute key"), z.string().max(1000))
+      .default({}),
     sort: sortSchema.default([{ field: "created_at", attribute: null, descending: false }]),
     limit: z.number().int().min(1).max(100).default(25),
     page: z.number().int().min(1).optional(),
@@ -86,5 +100,7 @@ export type EntityListInput = z.input<typeof EntityListInput>;
 export function parseFields(text: string | undefined): EntityField[] | null {
   if (text === undefined) return null;
   const fields = text.split(",").map((f) => f.trim());
-  return fields.every((f) => (ENTITY_FIELDS as readonly string[]).includes(f)) ? (fields as EntityField[]) : [];
+  return fields.every((f) => (ENTITY_FIELDS as readonly string[]).includes(f))
+    ? (fields as EntityField[])
+    : [];
 }

@@ -42,7 +42,16 @@ const EntityList = z.object({
   links: z.object({ self: z.string(), next: z.string().nullable(), last: z.string().nullable() }),
 });
 
-const KNOWN_QUERY = new Set(["page", "per_page", "cursor", "type", "created_after", "created_before", "sort", "fields"]);
+const KNOWN_QUERY = new Set([
+  "page",
+  "per_page",
+  "cursor",
+  "type",
+  "created_after",
+  "created_before",
+  "sort",
+  "fields",
+]);
 const ListQuery = z
   .object({
     page: z.coerce.number().int().min(1).optional(),
@@ -51,8 +60,14 @@ const ListQuery = z
     type: z.string().optional(),
     created_after: z.string().optional(),
     created_before: z.string().optional(),
-    sort: z.string().optional().describe("comma list of id, type, name, created_at, updated_at, attributes.<key>; - for descending"),
-    fields: z.string().optional().describe(`comma list of ${ENTITY_FIELDS.join(", ")}`),
+    sort: z
+      .string()
+      .optional()
+      .describe("comma list of id, type, name, created_at, updated_at, attributes.<key>; - for descending"),
+    fields: z
+      .string()
+      .optional()
+      .describe(`comma list of ${ENTITY_FIELDS.join(", ")}`),
   })
   .catchall(z.string().describe("attributes.<key>=<value> filters on an attribute"));
 const FieldsQuery = z.object({ fields: z.string().optional() });
@@ -128,7 +143,10 @@ export function registerEntityRoutes(app: FastifyInstance, prisma: PrismaClient)
         if (KNOWN_QUERY.has(key)) continue;
         if (!key.startsWith("attributes.") || typeof value !== "string") {
           throw new ValidationError(`Unknown query parameter "${key}"`, [
-            { field: key, message: "Unknown query parameter; filter attributes with attributes.<key>=<value>" },
+            {
+              field: key,
+              message: "Unknown query parameter; filter attributes with attributes.<key>=<value>",
+            },
           ]);
         }
         attributes[key.slice("attributes.".length)] = value;
@@ -207,7 +225,9 @@ export function registerEntityRoutes(app: FastifyInstance, prisma: PrismaClient)
         response: { 200: EntityEnvelope, ...errors, 409: ErrorBody, 422: ErrorBody },
       },
     },
-    async (request) => ({ data: serialize(await service(request).update(request.params.id, request.body), null) }),
+    async (request) => ({
+      data: serialize(await service(request).update(request.params.id, request.body), null),
+    }),
   );
 
   r.delete(

@@ -9,8 +9,8 @@ import type { Viewer } from "../identity/viewer.js";
 import { parseInput, zodToValidationError } from "../validation.js";
 import {
   CreateEntityInput,
-  EntityListInput,
   ENTITY_PREFIX,
+  EntityListInput,
   type SortKey,
   UpdateEntityInput,
 } from "./entities.inputs.js";
@@ -160,7 +160,9 @@ export class EntityService {
   private async find(id: string): Promise<Entity> {
     const uuid = EntityService.uuidOf(id);
     const entity = uuid
-      ? await this.prisma.entity.findFirst({ where: { id: uuid, organizationId: this.viewer.organization.id } })
+      ? await this.prisma.entity.findFirst({
+          where: { id: uuid, organizationId: this.viewer.organization.id },
+        })
       : null;
     if (!entity) throw new NotFoundError(`Entity ${id} not found`);
     return entity;
@@ -171,7 +173,9 @@ export class EntityService {
       return await write();
     } catch (error) {
       if ((error as { code?: string }).code === "P2002")
-        throw new ConflictError(`An entity of type "${type}" named "${name}" already exists`, { field: "name" });
+        throw new ConflictError(`An entity of type "${type}" named "${name}" already exists`, {
+          field: "name",
+        });
       throw error;
     }
   }
@@ -189,7 +193,9 @@ function checkAttributes(type: string, attributes: Record<string, unknown>): voi
 }
 
 function withTieBreaker(sort: SortKey[]): SortKey[] {
-  return sort.some((key) => key.field === "id") ? sort : [...sort, { field: "id", attribute: null, descending: false }];
+  return sort.some((key) => key.field === "id")
+    ? sort
+    : [...sort, { field: "id", attribute: null, descending: false }];
 }
 
 /** Attribute sorts compare JSONB values (numbers as numbers); a missing attribute counts as JSON null. */
@@ -224,7 +230,8 @@ function sortSignature(sort: SortKey[]): string {
 }
 
 function rowValue(key: SortKey, row: Entity): CursorValue {
-  if (key.attribute !== null) return ((row.attributes as Record<string, CursorValue>)[key.attribute] ?? null) as CursorValue;
+  if (key.attribute !== null)
+    return ((row.attributes as Record<string, CursorValue>)[key.attribute] ?? null) as CursorValue;
   switch (key.field) {
     case "created_at":
       return row.createdAt.toISOString();
@@ -241,9 +248,9 @@ function rowValue(key: SortKey, row: Entity): CursorValue {
 
 /** Opaque to callers: base64url of the sort it belongs to and the last row's sort values. */
 export function encodeCursor(sort: SortKey[], row: Entity): string {
-  return Buffer.from(JSON.stringify({ s: sortSignature(sort), v: sort.map((key) => rowValue(key, row)) })).toString(
-    "base64url",
-  );
+  return Buffer.from(
+    JSON.stringify({ s: sortSignature(sort), v: sort.map((key) => rowValue(key, row)) }),
+  ).toString("base64url");
 }
 
 function decodeCursor(cursor: string, sort: SortKey[]): CursorValue[] {
@@ -257,7 +264,12 @@ function decodeCursor(cursor: string, sort: SortKey[]): CursorValue[] {
   } catch {
     throw invalid();
   }
-  if (!parsed || parsed.s !== sortSignature(sort) || !Array.isArray(parsed.v) || parsed.v.length !== sort.length)
+  if (
+    !parsed ||
+    parsed.s !== sortSignature(sort) ||
+    !Array.isArray(parsed.v) ||
+    parsed.v.length !== sort.length
+  )
     throw invalid();
   const values = parsed.v as CursorValue[];
   sort.forEach((key, index) => {
@@ -265,7 +277,8 @@ function decodeCursor(cursor: string, sort: SortKey[]): CursorValue[] {
     if (key.attribute !== null) return;
     if (typeof value !== "string") throw invalid();
     if (key.field === "id" && !isUuid(value)) throw invalid();
-    if ((key.field === "created_at" || key.field === "updated_at") && Number.isNaN(Date.parse(value))) throw invalid();
+    if ((key.field === "created_at" || key.field === "updated_at") && Number.isNaN(Date.parse(value)))
+      throw invalid();
   });
   return values;
 }

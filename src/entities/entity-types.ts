@@ -41,24 +41,25 @@ const email: AttributeRule = (value) =>
     : "Must be a valid e-mail address";
 
 /** Known types: their listed attributes are checked when present; other attributes stay free. */
-export const ENTITY_TYPES: Record<string, { required: string[]; attributes: Record<string, AttributeRule> }> = {
-  supplier: {
-    required: [],
-    attributes: {
-      country,
-      qualification_status: oneOf("pending", "qualified", "conditional", "disqualified"),
-      contact_email: email,
+export const ENTITY_TYPES: Record<string, { required: string[]; attributes: Record<string, AttributeRule> }> =
+  {
+    supplier: {
+      required: [],
+      attributes: {
+        country,
+        qualification_status: oneOf("pending", "qualified", "conditional", "disqualified"),
+        contact_email: email,
+      },
     },
-  },
-  customer: {
-    required: [],
-    attributes: { country, tier: oneOf("standard", "premium", "enterprise"), contact_email: email },
-  },
-  site: {
-    required: ["country"],
-    attributes: { country, city: text(200) },
-  },
-};
+    customer: {
+      required: [],
+      attributes: { country, tier: oneOf("standard", "premium", "enterprise"), contact_email: email },
+    },
+    site: {
+      required: ["country"],
+      attributes: { country, city: text(200) },
+    },
+  };
 
 /** Problems of `attributes` for `type`, as `attributes.<key>` field issues. */
 export function attributeIssues(type: string, attributes: Record<string, unknown>): FieldIssue[] {

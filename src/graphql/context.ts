@@ -5,6 +5,7 @@ import { EntityService } from "../entities/entities.service.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { ApiKeyService } from "../identity/api-keys.service.js";
 import { UserService } from "../identity/users.service.js";
+import { ProjectService } from "../projects/projects.service.js";
 import type { Viewer } from "../identity/viewer.js";
 import { RecordService } from "../records/records.service.js";
 
@@ -19,6 +20,7 @@ export function createServices(prisma: PrismaClient, viewer: Viewer) {
   return {
     users: new UserService(prisma, viewer),
     entities: new EntityService(prisma, viewer),
+    projects: new ProjectService(prisma, viewer),
     apiKeys: new ApiKeyService(prisma, viewer),
     audit: new AuditService(prisma, viewer),
     catalog: new CatalogService(prisma, viewer),

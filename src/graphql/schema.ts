@@ -3,6 +3,8 @@ import { builder } from "./builder.js";
 import "../catalog/catalog.graphql.js";
 import "../entities/entities.graphql.js";
 import "../identity/identity.graphql.js";
+import "../identity/users.graphql.js";
+import "../projects/projects.graphql.js";
 import "../audit/audit.graphql.js";
 import "../records/records.graphql.js";
 

@@ -25,6 +25,10 @@ export const UserRef = builder.prismaNode("User", {
     email: t.exposeString("email"),
     displayName: t.exposeString("displayName"),
     role: t.exposeString("role", { description: "owner, admin or member." }),
+    externalId: t.exposeString("externalId", {
+      nullable: true,
+      description: "The caller's own id for the user.",
+    }),
     active: t.exposeBoolean("active"),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),

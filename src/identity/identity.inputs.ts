@@ -36,3 +36,17 @@ export const CreateApiKeyInput = z.object({
 export type CreateOrganizationInput = z.input<typeof CreateOrganizationInput>;
 export type CreateUserInput = z.input<typeof CreateUserInput>;
 export type CreateApiKeyInput = z.input<typeof CreateApiKeyInput>;
+
+/** A caller's own identifier for a user or project (seed 002): printable text, unique per organisation. */
+export const ExternalIdSchema = z
+  .string()
+  .min(1, "Must not be empty")
+  .max(255, "Must be at most 255 characters")
+  .regex(/^[^\p{Cc}]+$/u, "Must not contain control characters");
+
+/** PATCH /v1/users/{user_id}: a role, an external id (null clears it), or both. */
+export const UpdateUserInput = z
+  .object({ role: RoleSchema.optional(), externalId: ExternalIdSchema.nullish() })
+  .strict()
+  .refine((u) => u.role !== undefined || u.externalId !== undefined, { message: "Give role or external_id" });
+export type UpdateUserInput = z.input<typeof UpdateUserInput>;

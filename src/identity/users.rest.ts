@@ -5,7 +5,7 @@ import { z } from "zod";
 import type { PrismaClient, User } from "../generated/prisma/client.js";
 import { viewerOf } from "../rest/auth.js";
 import { ErrorBody } from "../rest/openapi.js";
-import { RoleSchema } from "./identity.inputs.js";
+import { ExternalIdSchema, RoleSchema } from "./identity.inputs.js";
 import { UserService } from "./users.service.js";
 
 const UserBody = z
@@ -14,6 +14,7 @@ const UserBody = z
     email: z.string(),
     display_name: z.string(),
     role: RoleSchema,
+    external_id: z.string().nullable(),
     active: z.boolean(),
     created_at: z.string(),
     updated_at: z.string(),
@@ -34,6 +35,7 @@ function serialize(user: User): z.infer<typeof UserBody> {
     email: user.email,
     display_name: user.displayName,
     role: user.role as z.infer<typeof RoleSchema>,
+    external_id: user.externalId,
     active: user.active,
     created_at: user.createdAt.toISOString(),
     updated_at: user.updatedAt.toISOString(),
@@ -51,13 +53,16 @@ export function registerUserRoutes(app: FastifyInstance, prisma: PrismaClient): 
         querystring: z.object({
           page: z.coerce.number().int().min(1).default(1),
           page_size: z.coerce.number().int().min(1).max(100).default(50),
+          external_id: ExternalIdSchema.optional(),
         }),
         response: { 200: UserPage, 401: ErrorBody, 403: ErrorBody, 422: ErrorBody },
       },
     },
     async (request) => {
-      const { page, page_size } = request.query;
-      const result = await new UserService(prisma, viewerOf(request)).list(page, page_size);
+      const { page, page_size, external_id } = request.query;
+      const result = await new UserService(prisma, viewerOf(request)).list(page, page_size, {
+        externalId: external_id,
+      });
       return {
         items: result.items.map(serialize),
         total: result.total,
@@ -73,9 +78,14 @@ export function registerUserRoutes(app: FastifyInstance, prisma: PrismaClient): 
     {
       schema: {
         tags: ["Users"],
-        summary: "Update a user's role",
+        summary: "Update a user's role and/or external id (null clears it)",
         params: z.object({ user_id: z.string() }),
-        body: z.object({ role: RoleSchema }).strict(),
+        body: z
+          .object({ role: RoleSchema.optional(), external_id: ExternalIdSchema.nullable().optional() })
+          .strict()
+          .refine((b) => b.role !== undefined || b.external_id !== undefined, {
+            message: "Give role or external_id",
+          }),
         response: {
           200: UserBody,
           401: ErrorBody,
@@ -88,7 +98,11 @@ export function registerUserRoutes(app: FastifyInstance, prisma: PrismaClient): 
     },
     async (request) => {
       const { user_id } = request.params;
-      const user = await new UserService(prisma, viewerOf(request)).updateRole(user_id, request.body.role);
+      const { role, external_id } = request.body;
+      const user = await new UserService(prisma, viewerOf(request)).update(user_id, {
+        role,
+        externalId: external_id,
+      });
       return serialize(user);
     },
   );

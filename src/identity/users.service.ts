@@ -3,10 +3,11 @@ import { ConflictError, NotFoundError } from "../errors.js";
 import type { PrismaClient, User } from "../generated/prisma/client.js";
 import { parseInput } from "../validation.js";
 import { isUuid } from "./authenticate.js";
-import { CreateUserInput, type Role, RoleSchema } from "./identity.inputs.js";
+import { CreateUserInput, type Role, RoleSchema, UpdateUserInput } from "./identity.inputs.js";
 import type { Viewer } from "./viewer.js";
 
 export type Page<T> = { items: T[]; total: number; page: number; pageSize: number };
+export type UserFilter = { externalId?: string };
 
 export class UserService {
   constructor(
@@ -38,31 +39,52 @@ export class UserService {
     return user;
   }
 
-  async list(page: number, pageSize: number): Promise<Page<User>> {
+  async list(page: number, pageSize: number, filter: UserFilter = {}): Promise<Page<User>> {
+    const { items, total } = await this.slice(filter, (page - 1) * pageSize, pageSize);
+    return { items, total, page, pageSize };
+  }
+
+  /** Users in creation order from `skip`, with the total matching `filter` (GraphQL's connection). */
+  async slice(filter: UserFilter, skip: number, take: number): Promise<{ items: User[]; total: number }> {
     this.viewer.require("users:read");
-    const where = { organizationId: this.viewer.organization.id };
+    const where = {
+      organizationId: this.viewer.organization.id,
+      ...(filter.externalId !== undefined ? { externalId: filter.externalId } : {}),
+    };
     const [items, total] = await this.prisma.$transaction([
-      this.prisma.user.findMany({
-        where,
-        orderBy: [{ createdAt: "asc" }, { id: "asc" }],
-        skip: (page - 1) * pageSize,
-        take: pageSize,
-      }),
+      this.prisma.user.findMany({ where, orderBy: [{ createdAt: "asc" }, { id: "asc" }], skip, take }),
       this.prisma.user.count({ where }),
     ]);
-    return { items, total, page, pageSize };
+    return { items, total };
   }
 
   async updateRole(id: string, role: Role): Promise<User> {
     this.viewer.require("users:write");
-    const parsed = parseInput(RoleSchema, role, "role");
+    return this.update(id, { role: parseInput(RoleSchema, role, "role") });
+  }
+
+  /** Changes a user's role and/or external id (unique per organisation: 409 on a duplicate). */
+  async update(id: string, input: UpdateUserInput): Promise<User> {
+    this.viewer.require("users:write");
+    const patch = parseInput(UpdateUserInput, input);
     const user = await this.get(id);
-    if (user.role === "owner" && parsed !== "owner") {
+    if (patch.role !== undefined && user.role === "owner" && patch.role !== "owner") {
       const owners = await this.prisma.user.count({
         where: { organizationId: this.viewer.organization.id, role: "owner", active: true },
       });
       if (owners <= 1) throw new ConflictError("The organisation's last owner cannot lose the owner role");
     }
-    return this.prisma.user.update({ where: { id: user.id }, data: { role: parsed } });
+    try {
+      return await this.prisma.user.update({
+        where: { id: user.id },
+        data: { role: patch.role, externalId: patch.externalId },
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code === "P2002")
+        throw new ConflictError(`Another user already has external_id ${patch.externalId}`, {
+          field: "external_id",
+        });
+      throw error;
+    }
   }
 }

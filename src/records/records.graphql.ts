@@ -2,6 +2,7 @@
 // Records, users and modules resolve through the request's DataLoaders (RecordService.loaders,
 // the per-request module cache), so a page of records costs a fixed number of statements.
 import { resolveArrayConnection } from "@pothos/plugin-relay";
+import { type GraphQLResolveInfo, Kind, type SelectionSetNode } from "graphql";
 import { ValidationError } from "../errors.js";
 import { builder } from "../graphql/builder.js";
 import type { GraphQLContext } from "../graphql/context.js";
@@ -191,8 +192,10 @@ builder.node(ModuleRef, {
           orderBy: t.arg({ type: [RecordOrder] }),
           trashed: t.arg({ type: TrashedFilterEnum }),
         },
-        resolve: async (module, args, ctx) =>
-          svc(ctx).connection(module, {
+        resolve: async (module, args, ctx, info) =>
+          svc(ctx).connection(
+            module,
+            {
             first: args.first,
             after: args.after,
             last: args.last,
@@ -204,12 +207,26 @@ builder.node(ModuleRef, {
             typeIds: args.typeIds,
             orderBy: args.orderBy?.map((o) => ({ field: o.field, direction: o.direction ?? "asc" })),
             trashed: args.trashed,
-          }),
+            },
+            // The total rides along with the page (one statement) only when someone reads it.
+            { withTotal: selects(info, "totalCount") },
+          ),
       },
       RecordConnection,
     ),
   }),
 });
+
+/** Whether the field being resolved selects `name` directly (through fragments too). */
+function selects(info: GraphQLResolveInfo, name: string): boolean {
+  const visit = (set: SelectionSetNode | undefined): boolean =>
+    (set?.selections ?? []).some((selection) => {
+      if (selection.kind === Kind.FIELD) return selection.name.value === name;
+      if (selection.kind === Kind.INLINE_FRAGMENT) return visit(selection.selectionSet);
+      return visit(info.fragments[selection.name.value]?.selectionSet);
+    });
+  return info.fieldNodes.some((node) => visit(node.selectionSet));
+}
 
 async function moduleOf(row: RecordRow, ctx: GraphQLContext): Promise<ModuleDef> {
   const module = await svc(ctx).modules.byId(row.moduleId);

@@ -9,6 +9,7 @@ import { type ModuleRecord, Prisma, type PrismaClient, type User } from "../gene
 import type { Viewer } from "../identity/viewer.js";
 import { parseInput } from "../validation.js";
 import {
+  type CoreColumn,
   compileFilter,
   type FilterTarget,
   type Group,
@@ -41,6 +42,12 @@ export const TRASH_RETENTION_DAYS = 30;
 export const DEFAULT_RECORD_LIMIT = 1_000_000;
 
 const DAY_MS = 86_400_000;
+
+/** The trash lists the latest deletions first. */
+const TRASH_ORDER: SortKey = {
+  target: { source: "core", slug: "deleted_at", kind: "datetime", column: "deleted_at" as CoreColumn },
+  direction: "desc",
+};
 
 const SELECT = Prisma.sql`r.id, r.organization_id AS "organizationId", r.module_id AS "moduleId",
   r.display_name AS "displayName", r.display_name_auto AS "displayNameAuto", r.fields,
@@ -249,21 +256,51 @@ export class RecordService {
     return keys;
   }
 
-  private orderSql(keys: SortKey[], reverse = false): Prisma.Sql {
-    const parts = keys.map(({ target, direction }) => {
+  /** ORDER BY for `keys` then id; `column` names them otherwise than `records r` does. */
+  private orderSql(
+    keys: SortKey[],
+    reverse = false,
+    column: (index: number | null) => Prisma.Sql = (i) =>
+      i === null ? Prisma.raw("r.id") : targetExpression(keys[i]!.target),
+  ): Prisma.Sql {
+    const parts = keys.map(({ direction }, i) => {
       const dir = (direction === "asc") !== reverse ? "ASC" : "DESC";
-      return Prisma.sql`${targetExpression(target)} ${Prisma.raw(dir)} ${Prisma.raw(reverse ? "NULLS FIRST" : "NULLS LAST")}`;
+      return Prisma.sql`${column(i)} ${Prisma.raw(dir)} ${Prisma.raw(reverse ? "NULLS FIRST" : "NULLS LAST")}`;
     });
     const last = keys[keys.length - 1]!.direction;
     const idDir = (last === "asc") !== reverse ? "ASC" : "DESC";
-    parts.push(Prisma.raw(`r.id ${idDir}`));
+    parts.push(Prisma.sql`${column(null)} ${Prisma.raw(idDir)}`);
     return Prisma.join(parts, ", ");
   }
 
-  private async selectRows(where: Prisma.Sql[], order: Prisma.Sql, limit: number, offset: number) {
-    return this.prisma.$queryRaw<Array<RecordRow & { total: number }>>`
-      SELECT ${SELECT}, count(*) OVER ()::int AS total FROM records r
-      WHERE ${Prisma.join(where, " AND ")} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`;
+  /**
+   * One statement for a page and, when asked, the filter's total: the count is planned on its
+   * own (a bitmap scan of the filter), the page on its own (it may walk a sort index and stop at
+   * `limit`), and the count's single row keeps the total even when the page is empty.
+   */
+  private async selectPage(
+    where: Prisma.Sql[],
+    paged: Prisma.Sql[],
+    keys: SortKey[],
+    reverse: boolean,
+    limit: number,
+    offset: number,
+    withTotal: boolean,
+  ): Promise<{ rows: Array<RecordRow & Record<string, unknown>>; total: number | null }> {
+    const keyColumns = keys.map((k, i) => Prisma.sql`${targetExpression(k.target)} AS ${Prisma.raw(`k${i}`)}`);
+    const inner = Prisma.sql`SELECT ${SELECT}, ${Prisma.join(keyColumns, ", ")} FROM records r
+      WHERE ${Prisma.join(paged, " AND ")} ORDER BY ${this.orderSql(keys, reverse)} LIMIT ${limit} OFFSET ${offset}`;
+    if (!withTotal) {
+      const rows = await this.prisma.$queryRaw<Array<RecordRow & Record<string, unknown>>>(inner);
+      return { rows, total: null };
+    }
+    const outerOrder = this.orderSql(keys, reverse, (i) => Prisma.raw(i === null ? "p.id" : `p.k${i}`));
+    const rows = await this.prisma.$queryRaw<Array<RecordRow & Record<string, unknown> & { total: number }>>`
+      SELECT t.total, p.* FROM (SELECT count(*)::int AS total FROM records r WHERE ${Prisma.join(where, " AND ")}) t
+      LEFT JOIN LATERAL (${inner}) p ON TRUE ORDER BY ${outerOrder}`;
+    const total = rows[0]?.total ?? 0;
+    const page = rows.filter((r) => r.id !== null).map((r) => stripTotal(r) as RecordRow & Record<string, unknown>);
+    return { rows: page, total };
   }
 
   private async count(where: Prisma.Sql[]): Promise<number> {
@@ -272,11 +309,10 @@ export class RecordService {
     return row?.n ?? 0;
   }
 
-  private async page(where: Prisma.Sql[], order: Prisma.Sql, page: number, pageSize: number) {
+  private async page(where: Prisma.Sql[], keys: SortKey[], page: number, pageSize: number) {
     const offset = (page - 1) * pageSize;
-    const rows = await this.selectRows(where, order, pageSize, offset);
-    const total = rows[0]?.total ?? (offset > 0 ? await this.count(where) : 0);
-    return { rows: rows.map(stripTotal), total };
+    const { rows, total } = await this.selectPage(where, where, keys, false, pageSize, offset, true);
+    return { rows: rows.map((row) => stripKeys(row, keys.length)), total: total ?? 0 };
   }
 
   async list(moduleSlug: string, query: ListQuery): Promise<RecordPage> {
@@ -297,12 +333,16 @@ export class RecordService {
       }
       fieldSelection = query.fields;
     }
-    const { rows, total } = await this.page(where, this.orderSql(keys), query.page, query.pageSize);
+    const { rows, total } = await this.page(where, keys, query.page, query.pageSize);
     return { module, rows, total, page: query.page, pageSize: query.pageSize, fieldSelection };
   }
 
   /** A Relay connection with keyset cursors: valid however many rows are inserted before them. */
-  async connection(module: ModuleDef, q: ConnectionQuery): Promise<RecordConnectionResult> {
+  async connection(
+    module: ModuleDef,
+    q: ConnectionQuery,
+    options: { withTotal?: boolean } = {},
+  ): Promise<RecordConnectionResult> {
     const trashed = q.trashed ?? "exclude";
     const { where } = this.filters(module, { ...q, advancedFilter: q.filter }, trashed);
     const keys = this.sortKeys(module, q.orderBy ?? []);
@@ -316,23 +356,23 @@ export class RecordService {
     if (q.after) paged.push(this.keyset(keys, decodeCursor(q.after, keys.length, "after"), "after"));
     if (q.before) paged.push(this.keyset(keys, decodeCursor(q.before, keys.length, "before"), "before"));
     const offset = Math.max(0, q.offset ?? 0);
-    const keyColumns = Prisma.join(
-      keys.map((k, i) => Prisma.sql`${targetExpression(k.target)} AS ${Prisma.raw(`k${i}`)}`),
-      ", ",
+    const { rows, total } = await this.selectPage(
+      where,
+      paged,
+      keys,
+      backward,
+      size + 1,
+      offset,
+      options.withTotal ?? true,
     );
-    const rows = await this.prisma.$queryRaw<Array<RecordRow & Record<string, unknown>>>`
-      SELECT ${SELECT}, ${keyColumns} FROM records r WHERE ${Prisma.join(paged, " AND ")}
-      ORDER BY ${this.orderSql(keys, backward)} LIMIT ${size + 1} OFFSET ${offset}`;
     const more = rows.length > size;
     const page = rows.slice(0, size);
     if (backward) page.reverse();
     const edges = page.map((row) => {
       const values = keys.map((_, i) => cursorValue(row[`k${i}`]));
-      const node = { ...row };
-      for (let i = 0; i < keys.length; i++) delete (node as Record<string, unknown>)[`k${i}`];
-      return { cursor: encodeCursor([...values, row.id]), node: node as RecordRow };
+      return { cursor: encodeCursor([...values, row.id]), node: stripKeys(row, keys.length) };
     });
-    let total: Promise<number> | null = null;
+    let counted: Promise<number> | null = total === null ? null : Promise.resolve(total);
     return {
       edges,
       pageInfo: {
@@ -342,8 +382,8 @@ export class RecordService {
         endCursor: edges[edges.length - 1]?.cursor ?? null,
       },
       totalCount: () => {
-        total ??= this.count(where);
-        return total;
+        counted ??= this.count(where);
+        return counted;
       },
     };
   }
@@ -525,7 +565,12 @@ export class RecordService {
     if (problems.length > 0) throw fieldValidationError(problems);
   }
 
+  /**
+   * Call inside the transaction that inserts: the advisory lock (released at commit) serialises
+   * the organisation's inserts, so two creates cannot both see room for one more record.
+   */
   private async checkRecordLimit(db: Prisma.TransactionClient, adding: number): Promise<void> {
+    await db.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`records:${this.organizationId}`}::text))`;
     const [row] = await db.$queryRaw<Array<{ limit: number | null; used: number }>>`
       SELECT (SELECT record_limit FROM organizations WHERE id = ${this.organizationId}::uuid) AS "limit",
              (SELECT count(*)::int FROM records WHERE organization_id = ${this.organizationId}::uuid) AS used`;
@@ -726,7 +771,7 @@ export class RecordService {
     this.viewer.require("records:read");
     const module = await this.modules.get(moduleSlug);
     const where = this.baseWhere(module, "only");
-    const result = await this.page(where, Prisma.sql`r.deleted_at DESC, r.id DESC`, page, pageSize);
+    const result = await this.page(where, [TRASH_ORDER], page, pageSize);
     return { module, ...result, page, pageSize, fieldSelection: null };
   }
 
@@ -955,6 +1000,13 @@ export function startRecordPurgeJob(
 function stripTotal<T extends { total: number }>(row: T): Omit<T, "total"> {
   const { total: _total, ...rest } = row;
   return rest;
+}
+
+/** A row without the sort-key columns (`k0`, `k1`...) the page query adds for cursors. */
+function stripKeys(row: RecordRow & Record<string, unknown>, keys: number): RecordRow {
+  const node: Record<string, unknown> = { ...row };
+  for (let i = 0; i < keys; i++) delete node[`k${i}`];
+  return node as RecordRow;
 }
 
 function dedupe<T>(items: T[]): T[] {

@@ -15,7 +15,13 @@ export type FieldRef = z.infer<typeof FieldRefInput>;
 export type FilterInput = {
   type: string;
   field?: FieldRef | undefined;
-  operator?: { type: string; value?: string | number | boolean | undefined; values?: Array<string | number | boolean> | undefined } | undefined;
+  operator?:
+    | {
+        type: string;
+        value?: string | number | boolean | undefined;
+        values?: Array<string | number | boolean> | undefined;
+      }
+    | undefined;
   filters?: FilterInput[] | undefined;
 };
 

@@ -12,9 +12,27 @@ const Name = z
 const Text = z.string().max(2000);
 const Expr = z.string().trim().min(1, "must not be empty").max(10_000);
 
-export const DIMENSION_TYPES = ["TEXT", "NUMBER", "INTEGER", "FLOAT", "DECIMAL", "DATE", "DATETIME", "BOOLEAN"] as const;
+export const DIMENSION_TYPES = [
+  "TEXT",
+  "NUMBER",
+  "INTEGER",
+  "FLOAT",
+  "DECIMAL",
+  "DATE",
+  "DATETIME",
+  "BOOLEAN",
+] as const;
 export const MEASURE_TYPES = ["NUMBER", "INTEGER", "FLOAT", "DECIMAL"] as const;
-export const AGGREGATION_TYPES = ["SUM", "COUNT", "COUNT_DISTINCT", "AVG", "MIN", "MAX", "MEDIAN", "CUSTOM"] as const;
+export const AGGREGATION_TYPES = [
+  "SUM",
+  "COUNT",
+  "COUNT_DISTINCT",
+  "AVG",
+  "MIN",
+  "MAX",
+  "MEDIAN",
+  "CUSTOM",
+] as const;
 export const JOIN_TYPES = ["ONE_TO_ONE", "ONE_TO_MANY", "MANY_TO_ONE"] as const;
 
 const Dimension = z.object({
@@ -47,7 +65,10 @@ const Entity = z.object({
   description: Text.optional(),
   table_name: z
     .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*){0,2}$/, "must be a table name, optionally qualified")
+    .regex(
+      /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*){0,2}$/,
+      "must be a table name, optionally qualified",
+    )
     .optional(),
   query: Expr.optional(),
   dimensions: z.array(Dimension).default([]),
@@ -82,7 +103,8 @@ export type MeasureDef = EntityDef["measures"][number];
 export type RelationshipDef = EntityDef["relationships"][number];
 
 export const SemanticModelInput = ModelShape.superRefine((model, ctx) => {
-  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
+  const issue = (path: (string | number)[], message: string) =>
+    ctx.addIssue({ code: "custom", path, message });
   const layerNames = new Set<string>();
   const entityNames = new Map<string, string>();
   model.layers.forEach((layer, l) => {
@@ -113,13 +135,15 @@ export const SemanticModelInput = ModelShape.superRefine((model, ctx) => {
           ["measures", entity.measures],
         ] as const) {
           list.forEach((field, f) => {
-            if (fields.has(field.name)) issue([...at, kind, f, "name"], `duplicate field name ${field.name} in entity ${entity.name}`);
+            if (fields.has(field.name))
+              issue([...at, kind, f, "name"], `duplicate field name ${field.name} in entity ${entity.name}`);
             fields.add(field.name);
           });
         }
         entity.relationships.forEach((rel, r) => {
           const target = entityNames.get(rel.to_entity);
-          if (target === undefined) issue([...at, "relationships", r, "to_entity"], `unknown to_entity ${rel.to_entity}`);
+          if (target === undefined)
+            issue([...at, "relationships", r, "to_entity"], `unknown to_entity ${rel.to_entity}`);
           else if (target !== layer.name) {
             issue([...at, "relationships", r, "to_entity"], `to_entity ${rel.to_entity} is in another layer`);
           }

@@ -163,4 +163,36 @@ describe("a folder rename never loses a concurrent change below it", () => {
     }
     expect(await inconsistentPaths()).toEqual([]);
   });
+
+  it("a child inserted under a share-locked parent moves with the rename that waited for it", async () => {
+    await api.createFolder({ parent_path: "@Shared", name: "Locked" });
+    await api.createFolder({ parent_path: "@Shared/Locked", name: "Sub" });
+    const sub = await t.prisma.catalogItem.findFirstOrThrow({ where: { path: "@Shared/Locked/Sub" } });
+    let rename: ReturnType<CatalogApi["updateFolder"]> | undefined;
+    // What a create does: share-lock the parent, then insert below it. On PostgreSQL the rename
+    // runs meanwhile and must wait for the lock; on PGlite it waits for the one connection.
+    await t.prisma.$transaction(
+      async (tx) => {
+        await tx.$queryRaw`SELECT id FROM catalog_items WHERE id = ${sub.id}::uuid FOR SHARE`;
+        rename = api.updateFolder("@Shared/Locked", { name: "Unlocked" }, '"1"');
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await tx.catalogItem.create({
+          data: {
+            organizationId: acme.id,
+            space: "@Shared",
+            parentId: sub.id,
+            kind: "ASSET",
+            type: "SQL_SCRIPT",
+            name: "late",
+            path: "@Shared/Locked/Sub/late",
+            content: "SELECT 1",
+          },
+        });
+      },
+      { timeout: 20_000 },
+    );
+    expect((await rename!).statusCode).toBe(200);
+    expect(await inconsistentPaths()).toEqual([]);
+    expect((await api.get("@Shared/Unlocked/Sub/late")).statusCode).toBe(200);
+  });
 });

@@ -265,6 +265,13 @@ describe("POST /catalog/folders errors", () => {
       "Name exceeds maximum length of 255 characters",
     ],
     [
+      "name '..' (unaddressable in URLs)",
+      { parent_path: "@Personal", name: ".." },
+      400,
+      "Name cannot be '.' or '..'",
+    ],
+    ["name '.'", { parent_path: "@Personal", name: "." }, 400, "Name cannot be '.' or '..'"],
+    [
       "invalid folder_type",
       { parent_path: "@Personal", name: "x", folder_type: "SPECIAL" },
       400,

@@ -10,7 +10,7 @@ afterAll(() => t.close());
 
 const BOOTSTRAP = "bootstrap-key-for-tests-0123456789";
 
-describe("demo seed", () => {
+describe("demo seed", { timeout: 120_000 }, () => {
   it("creates the demo organisation on an empty database, with a working owner key", async () => {
     const result = await seedDemo(t.prisma, BOOTSTRAP);
     expect(result).toMatchObject({ created: true, ownerKey: BOOTSTRAP, keyFromEnvironment: true });

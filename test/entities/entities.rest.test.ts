@@ -14,10 +14,22 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-type EntityJson = { id: string; type: string; name: string; attributes: Record<string, unknown>; created_at: string; updated_at: string };
+type EntityJson = {
+  id: string;
+  type: string;
+  name: string;
+  attributes: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
+};
 
 async function post(payload: unknown, key = acme.key) {
-  return t.app.inject({ method: "POST", url: "/v1/entities", headers: bearer(key), payload: payload as object });
+  return t.app.inject({
+    method: "POST",
+    url: "/v1/entities",
+    headers: bearer(key),
+    payload: payload as object,
+  });
 }
 async function get(url: string, key = acme.key) {
   return t.app.inject({ method: "GET", url, headers: bearer(key) });
@@ -27,9 +39,15 @@ async function create(payload: Record<string, unknown>, key = acme.key): Promise
   expect(response.statusCode, response.body).toBe(201);
   return response.json().data;
 }
-function expectError(response: { statusCode: number; json(): unknown; headers: Record<string, unknown> }, status: number, code: string) {
+function expectError(
+  response: { statusCode: number; json(): unknown; headers: Record<string, unknown> },
+  status: number,
+  code: string,
+) {
   expect(response.statusCode).toBe(status);
-  const body = response.json() as { error: { code: string; message: string; details: unknown[]; request_id: string } };
+  const body = response.json() as {
+    error: { code: string; message: string; details: unknown[]; request_id: string };
+  };
   expect(body.error.code).toBe(code);
   expect(typeof body.error.message).toBe("string");
   expect(Array.isArray(body.error.details)).toBe(true);
@@ -75,7 +93,10 @@ describe("create, read, update, delete", () => {
       [{ name: "No type" }, "type"],
       [{ type: "supplier", name: "  " }, "name"],
       [{ type: "Supplier!", name: "x" }, "type"],
-      [{ type: "supplier", name: "x", attributes: { qualification_status: "maybe" } }, "attributes.qualification_status"],
+      [
+        { type: "supplier", name: "x", attributes: { qualification_status: "maybe" } },
+        "attributes.qualification_status",
+      ],
       [{ type: "supplier", name: "x", attributes: { "bad key": 1 } }, "attributes.bad key"],
       [{ type: "supplier", name: "x", extra: true }, "(body)"],
       [{ type: "site", name: "Plant" }, "attributes.country"],
@@ -83,7 +104,10 @@ describe("create, read, update, delete", () => {
     ];
     for (const [payload, field] of cases) {
       const error = expectError(await post(payload), 422, "validation_error");
-      expect((error.details as Array<{ field: string }>).map((d) => d.field), JSON.stringify(payload)).toContain(field);
+      expect(
+        (error.details as Array<{ field: string }>).map((d) => d.field),
+        JSON.stringify(payload),
+      ).toContain(field);
     }
   });
 
@@ -108,7 +132,11 @@ describe("create, read, update, delete", () => {
   });
 
   it("PATCH merges attributes (null removes one), re-validates and answers 200", async () => {
-    const entity = await create({ type: "supplier", name: "Patchable", attributes: { country: "FR", note: "x" } });
+    const entity = await create({
+      type: "supplier",
+      name: "Patchable",
+      attributes: { country: "FR", note: "x" },
+    });
     const response = await t.app.inject({
       method: "PATCH",
       url: `/v1/entities/${entity.id}`,
@@ -116,7 +144,11 @@ describe("create, read, update, delete", () => {
       payload: { name: "Patched", attributes: { country: "IT", note: null, rating: 4 } },
     });
     expect(response.statusCode).toBe(200);
-    expect(response.json().data).toMatchObject({ id: entity.id, name: "Patched", attributes: { country: "IT", rating: 4 } });
+    expect(response.json().data).toMatchObject({
+      id: entity.id,
+      name: "Patched",
+      attributes: { country: "IT", rating: 4 },
+    });
     expect(response.json().data.attributes).not.toHaveProperty("note");
 
     const bad = await t.app.inject({
@@ -128,9 +160,17 @@ describe("create, read, update, delete", () => {
     expect(expectError(bad, 422, "validation_error").details).toEqual([
       { field: "attributes.country", message: "Must be a valid ISO 3166-1 alpha-2 country code" },
     ]);
-    const empty = await t.app.inject({ method: "PATCH", url: `/v1/entities/${entity.id}`, headers: bearer(acme.key), payload: {} });
+    const empty = await t.app.inject({
+      method: "PATCH",
+      url: `/v1/entities/${entity.id}`,
+      headers: bearer(acme.key),
+      payload: {},
+    });
     expectError(empty, 422, "validation_error");
-    expect((await get(`/v1/entities/${entity.id}`)).json().data.attributes).toEqual({ country: "IT", rating: 4 });
+    expect((await get(`/v1/entities/${entity.id}`)).json().data.attributes).toEqual({
+      country: "IT",
+      rating: 4,
+    });
   });
 
   it("PATCH into an existing type+name is 409", async () => {
@@ -147,13 +187,26 @@ describe("create, read, update, delete", () => {
 
   it("DELETE answers 204 with no body; then GET, PATCH and DELETE are 404", async () => {
     const entity = await create({ type: "widget", name: "Doomed" });
-    const response = await t.app.inject({ method: "DELETE", url: `/v1/entities/${entity.id}`, headers: bearer(acme.key) });
+    const response = await t.app.inject({
+      method: "DELETE",
+      url: `/v1/entities/${entity.id}`,
+      headers: bearer(acme.key),
+    });
     expect(response.statusCode).toBe(204);
     expect(response.body).toBe("");
     expectError(await get(`/v1/entities/${entity.id}`), 404, "not_found");
-    const again = await t.app.inject({ method: "DELETE", url: `/v1/entities/${entity.id}`, headers: bearer(acme.key) });
+    const again = await t.app.inject({
+      method: "DELETE",
+      url: `/v1/entities/${entity.id}`,
+      headers: bearer(acme.key),
+    });
     expectError(again, 404, "not_found");
-    const patch = await t.app.inject({ method: "PATCH", url: `/v1/entities/${entity.id}`, headers: bearer(acme.key), payload: { name: "x" } });
+    const patch = await t.app.inject({
+      method: "PATCH",
+      url: `/v1/entities/${entity.id}`,
+      headers: bearer(acme.key),
+      payload: { name: "x" },
+    });
     expectError(patch, 404, "not_found");
   });
 
@@ -166,11 +219,23 @@ describe("create, read, update, delete", () => {
 
 describe("tenancy, authentication and scopes", () => {
   it("another organisation's entity is 404 for read, update and delete, and stays unchanged", async () => {
-    const foreign = await create({ type: "supplier", name: "Globex Supply", attributes: { country: "US" } }, globex.key);
+    const foreign = await create(
+      { type: "supplier", name: "Globex Supply", attributes: { country: "US" } },
+      globex.key,
+    );
     expectError(await get(`/v1/entities/${foreign.id}`), 404, "not_found");
-    const patch = await t.app.inject({ method: "PATCH", url: `/v1/entities/${foreign.id}`, headers: bearer(acme.key), payload: { name: "Mine" } });
+    const patch = await t.app.inject({
+      method: "PATCH",
+      url: `/v1/entities/${foreign.id}`,
+      headers: bearer(acme.key),
+      payload: { name: "Mine" },
+    });
     expectError(patch, 404, "not_found");
-    const del = await t.app.inject({ method: "DELETE", url: `/v1/entities/${foreign.id}`, headers: bearer(acme.key) });
+    const del = await t.app.inject({
+      method: "DELETE",
+      url: `/v1/entities/${foreign.id}`,
+      headers: bearer(acme.key),
+    });
     expectError(del, 404, "not_found");
     expect((await get(`/v1/entities/${foreign.id}`, globex.key)).json().data.name).toBe("Globex Supply");
     const list = (await get("/v1/entities?per_page=100")).json();
@@ -201,7 +266,14 @@ describe("lists", () => {
     org = await createOrg(t.prisma, "Lists");
     const countries = ["DE", "FR", "DE", "US", "DE"];
     for (const [i, name] of names.entries()) {
-      await create({ type: i < 3 ? "supplier" : "customer", name, attributes: { country: countries[i], score: 10 - i * 3 } }, org.key);
+      await create(
+        {
+          type: i < 3 ? "supplier" : "customer",
+          name,
+          attributes: { country: countries[i], score: 10 - i * 3 },
+        },
+        org.key,
+      );
     }
     // Spread creation times so date filters have something to cut.
     for (const [i, name] of names.entries()) {
@@ -217,7 +289,13 @@ describe("lists", () => {
     expect(response.statusCode, response.body).toBe(200);
     return response.json() as {
       data: EntityJson[];
-      meta: { total: number; page: number | null; per_page: number; total_pages: number; next_cursor: string | null };
+      meta: {
+        total: number;
+        page: number | null;
+        per_page: number;
+        total_pages: number;
+        next_cursor: string | null;
+      };
       links: { self: string; next: string | null; last: string | null };
     };
   };
@@ -259,7 +337,11 @@ describe("lists", () => {
     expect(second.meta.page).toBeNull();
     expect(second.links.last).toBeNull();
     expect(second.links.next).toBe(`/v1/entities?per_page=2&sort=-name&cursor=${second.meta.next_cursor}`);
-    const third = await t.app.inject({ method: "GET", url: second.links.next as string, headers: bearer(org.key) });
+    const third = await t.app.inject({
+      method: "GET",
+      url: second.links.next as string,
+      headers: bearer(org.key),
+    });
     expect(third.json().data.map((e: EntityJson) => e.name)).toEqual(["alpha"]);
     expect(third.json().links.next).toBeNull();
   });
@@ -277,22 +359,33 @@ describe("lists", () => {
 
   it("a cursor of another sort, or a forged one, is 400", async () => {
     const first = await list("?per_page=2&sort=name");
-    const error = expectError(await get(`/v1/entities?sort=-name&cursor=${first.meta.next_cursor}`, org.key), 400, "validation_error");
+    const error = expectError(
+      await get(`/v1/entities?sort=-name&cursor=${first.meta.next_cursor}`, org.key),
+      400,
+      "validation_error",
+    );
     expect(error.details).toEqual([{ field: "cursor", message: expect.any(String) }]);
     expectError(await get("/v1/entities?cursor=garbage", org.key), 400, "validation_error");
-    const forged = Buffer.from(JSON.stringify({ s: "created_at,id", v: ["x'; drop table entities", "1"] })).toString("base64url");
+    const forged = Buffer.from(
+      JSON.stringify({ s: "created_at,id", v: ["x'; drop table entities", "1"] }),
+    ).toString("base64url");
     expectError(await get(`/v1/entities?cursor=${forged}`, org.key), 400, "validation_error");
   });
 
   it("filters: type, created_after/created_before, attributes.<key>", async () => {
     expect((await list("?type=supplier")).data.map((e) => e.name)).toEqual(["alpha", "bravo", "charlie"]);
-    expect((await list("?created_after=2024-01-15&created_before=2024-02-15")).data.map((e) => e.name)).toEqual([
-      "bravo",
+    expect(
+      (await list("?created_after=2024-01-15&created_before=2024-02-15")).data.map((e) => e.name),
+    ).toEqual(["bravo", "charlie", "delta"]);
+    expect((await list("?created_after=2024-01-20T00:00:00Z")).data.map((e) => e.name)).toEqual([
       "charlie",
       "delta",
+      "echo",
     ]);
-    expect((await list("?created_after=2024-01-20T00:00:00Z")).data.map((e) => e.name)).toEqual(["charlie", "delta", "echo"]);
-    expect((await list("?type=supplier&attributes.country=DE")).data.map((e) => e.name)).toEqual(["alpha", "charlie"]);
+    expect((await list("?type=supplier&attributes.country=DE")).data.map((e) => e.name)).toEqual([
+      "alpha",
+      "charlie",
+    ]);
     expect((await list("?attributes.score=4")).data.map((e) => e.name)).toEqual(["charlie"]);
     const injected = await list(`?attributes.country=${encodeURIComponent("DE' OR '1'='1")}`);
     expect(injected.meta.total).toBe(0);
@@ -312,15 +405,43 @@ describe("lists", () => {
   });
 
   it("sort: comma list, - for descending, core fields and attributes.<key> (numbers compare as numbers)", async () => {
-    expect((await list("?sort=-created_at")).data.map((e) => e.name)).toEqual(["echo", "delta", "charlie", "bravo", "alpha"]);
-    expect((await list("?sort=type,-name")).data.map((e) => e.name)).toEqual(["echo", "delta", "charlie", "bravo", "alpha"]);
-    expect((await list("?sort=attributes.score")).data.map((e) => e.name)).toEqual(["echo", "delta", "charlie", "bravo", "alpha"]);
-    expect((await list("?sort=-attributes.country,name")).data.map((e) => e.name)).toEqual(["delta", "bravo", "alpha", "charlie", "echo"]);
+    expect((await list("?sort=-created_at")).data.map((e) => e.name)).toEqual([
+      "echo",
+      "delta",
+      "charlie",
+      "bravo",
+      "alpha",
+    ]);
+    expect((await list("?sort=type,-name")).data.map((e) => e.name)).toEqual([
+      "echo",
+      "delta",
+      "charlie",
+      "bravo",
+      "alpha",
+    ]);
+    expect((await list("?sort=attributes.score")).data.map((e) => e.name)).toEqual([
+      "echo",
+      "delta",
+      "charlie",
+      "bravo",
+      "alpha",
+    ]);
+    expect((await list("?sort=-attributes.country,name")).data.map((e) => e.name)).toEqual([
+      "delta",
+      "bravo",
+      "alpha",
+      "charlie",
+      "echo",
+    ]);
   });
 
   it("unknown or repeated sort fields are 400 validation_error on sort", async () => {
     for (const sort of ["colour", "name,name", "attributes.bad-key", "-", "name;drop"]) {
-      const error = expectError(await get(`/v1/entities?sort=${encodeURIComponent(sort)}`, org.key), 400, "validation_error");
+      const error = expectError(
+        await get(`/v1/entities?sort=${encodeURIComponent(sort)}`, org.key),
+        400,
+        "validation_error",
+      );
       expect((error.details as Array<{ field: string }>)[0]?.field).toBe("sort");
     }
   });

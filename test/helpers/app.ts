@@ -1,5 +1,8 @@
 // The application over a fresh database, driven in-process with app.inject(), plus small
 // fixtures: organisations with owner keys, keys with chosen scopes, GraphQL calls.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import { buildApp } from "../../src/app.js";
 import { type Config, loadConfig } from "../../src/config.js";
@@ -18,7 +21,9 @@ export type TestApp = {
 };
 
 export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const config = loadConfig({ DEMO_DATA: "false", LOG_LEVEL: "silent", ...env });
+  // A private DATA_DIR: generated files (e.g. the connections key) never land in the checkout.
+  const dataDir = mkdtempSync(path.join(tmpdir(), "gw-test-data-"));
+  const config = loadConfig({ DEMO_DATA: "false", LOG_LEVEL: "silent", DATA_DIR: dataDir, ...env });
   const db = await openTestDatabase();
   const app = await buildApp({ config, db, logger: false });
   await app.ready();
@@ -30,6 +35,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     async close() {
       await app.close();
       await db.close();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -627,6 +627,20 @@ describe("rules", () => {
     await t.prisma.organization.update({ where: { id: acme.id }, data: { recordLimit: null } });
   });
 
+  it("admits exactly up to the record limit when creates race", async () => {
+    const used = await t.prisma.moduleRecord.count({ where: { organizationId: acme.id } });
+    await t.prisma.organization.update({ where: { id: acme.id }, data: { recordLimit: used + 3 } });
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => api.post(C, { fields: { name: `Racer ${i}` } })),
+    );
+    const statuses = results.map((r) => r.status).sort();
+    expect(statuses).toEqual([201, 201, 201, 422, 422, 422, 422, 422]);
+    expect(await t.prisma.moduleRecord.count({ where: { organizationId: acme.id } })).toBe(used + 3);
+    await t.prisma.organization.update({ where: { id: acme.id }, data: { recordLimit: null } });
+    const racers = results.filter((r) => r.status === 201).map((r) => r.body.record.id);
+    await api.post(`${C}/bulk-delete`, { recordIds: racers });
+  });
+
   it("enforces privacy levels for the requesting user", async () => {
     const member = await t.prisma.user.create({
       data: { organizationId: acme.id, email: "pat@acme.example", displayName: "Pat Member", role: "member" },

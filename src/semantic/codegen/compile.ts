@@ -10,7 +10,15 @@ import {
   type MeasureDef,
   type SemanticModelDocument,
 } from "../semantic.model.js";
-import { aliasSql, booleanLiteral, checkDate, DIALECTS, type Dialect, nextDay, numberLiteral } from "./dialects.js";
+import {
+  aliasSql,
+  booleanLiteral,
+  checkDate,
+  DIALECTS,
+  type Dialect,
+  nextDay,
+  numberLiteral,
+} from "./dialects.js";
 
 export type CompiledColumn = { name: string; dataType: string; kind: "dimension" | "measure" };
 export type CompiledQuery = { sql: string; platform: string; columns: CompiledColumn[] };
@@ -25,7 +33,12 @@ const LIST_OPERATORS = [
   "ENDS_WITH",
   "NOT_ENDS_WITH",
 ] as const;
-const COMPARISON_OPERATORS = { GREATER_THAN: ">", GREATER_THAN_OR_EQUAL: ">=", LESS_THAN: "<", LESS_THAN_OR_EQUAL: "<=" } as const;
+const COMPARISON_OPERATORS = {
+  GREATER_THAN: ">",
+  GREATER_THAN_OR_EQUAL: ">=",
+  LESS_THAN: "<",
+  LESS_THAN_OR_EQUAL: "<=",
+} as const;
 const DATE_RANGE_OPERATORS = ["IN_DATE_RANGE", "NOT_IN_DATE_RANGE"] as const;
 const DATE_OPERATORS = ["BEFORE_DATE", "AFTER_DATE", "BEFORE_OR_ON_DATE", "AFTER_OR_ON_DATE"] as const;
 const NULL_OPERATORS = ["IS_NULL", "IS_NOT_NULL"] as const;
@@ -70,7 +83,8 @@ export function compileSemanticQuery(model: SemanticModelDocument, query: Semant
   const orderBy = query.order_by.map((o) => ({ ...o, resolved: resolve(o.field) }));
   const filterEntities = (filters: FilterInput[], depth: number) => {
     for (const f of filters) {
-      if (depth > MAX_FILTER_DEPTH) throw new ValidationError(`Filters nest deeper than ${MAX_FILTER_DEPTH} levels`);
+      if (depth > MAX_FILTER_DEPTH)
+        throw new ValidationError(`Filters nest deeper than ${MAX_FILTER_DEPTH} levels`);
       if (f.type === "CONDITION" && f.field) resolve(f.field);
       if (f.filters) filterEntities(f.filters, depth + 1);
     }
@@ -79,7 +93,9 @@ export function compileSemanticQuery(model: SemanticModelDocument, query: Semant
 
   const layers = new Set([...used.values()].map((u) => u.layer));
   if (layers.size > 1) {
-    throw new ValidationError(`Entities of different layers cannot be combined: ${[...used.keys()].join(", ")}`);
+    throw new ValidationError(
+      `Entities of different layers cannot be combined: ${[...used.keys()].join(", ")}`,
+    );
   }
   const layer = [...layers][0] as LayerDef;
   const dialect = DIALECTS[layer.environment.platform];
@@ -88,7 +104,8 @@ export function compileSemanticQuery(model: SemanticModelDocument, query: Semant
 
   const column = (r: Resolved) =>
     joined && SIMPLE_COLUMN.test(r.def.expr) ? `${r.entity.name}.${r.def.expr}` : r.def.expr;
-  const measureSql = (r: Extract<Resolved, { kind: "measure" }>) => dialect.aggregate(r.def.aggregation_type, column(r));
+  const measureSql = (r: Extract<Resolved, { kind: "measure" }>) =>
+    dialect.aggregate(r.def.aggregation_type, column(r));
   const selected = (r: Resolved) => (r.kind === "measure" ? measureSql(r) : column(r));
 
   const select: string[] = [];
@@ -101,18 +118,29 @@ export function compileSemanticQuery(model: SemanticModelDocument, query: Semant
   }
 
   const where = query.filters.map((f) => renderFilter(f, dialect, resolve, column, 1));
-  const parts = [`SELECT ${select.join(", ")}`, `FROM ${fromClause(layer, base, new Set(used.keys()), joined)}`];
+  const parts = [
+    `SELECT ${select.join(", ")}`,
+    `FROM ${fromClause(layer, base, new Set(used.keys()), joined)}`,
+  ];
   if (where.length > 0) parts.push(`WHERE ${where.join(" AND ")}`);
   if (measures.length > 0 && dimensions.length > 0) {
     parts.push(`GROUP BY ${dimensions.map(({ field }) => column(field)).join(", ")}`);
   }
   if (orderBy.length > 0) {
-    const selectedDimensions = new Set(dimensions.map(({ field }) => `${field.entity.name}.${field.def.name}`));
+    const selectedDimensions = new Set(
+      dimensions.map(({ field }) => `${field.entity.name}.${field.def.name}`),
+    );
     parts.push(
       `ORDER BY ${orderBy
         .map(({ resolved, desc, field }) => {
-          if (resolved.kind === "dimension" && measures.length > 0 && !selectedDimensions.has(`${resolved.entity.name}.${resolved.def.name}`)) {
-            throw new ValidationError(`Order by field must be a selected dimension: ${field.field} in entity ${field.entity}`);
+          if (
+            resolved.kind === "dimension" &&
+            measures.length > 0 &&
+            !selectedDimensions.has(`${resolved.entity.name}.${resolved.def.name}`)
+          ) {
+            throw new ValidationError(
+              `Order by field must be a selected dimension: ${field.field} in entity ${field.entity}`,
+            );
           }
           return `${selected(resolved)}${desc ? " DESC" : ""}`;
         })
@@ -133,7 +161,8 @@ function fromClause(layer: LayerDef, base: EntityDef, needed: Set<string>, joine
   if (!joined) return source(base, false);
   const entities = new Map(layer.domains.flatMap((d) => d.entities.map((e) => [e.name, e] as const)));
   const edges = new Map<string, Array<{ to: string; expr: string }>>();
-  const addEdge = (from: string, to: string, expr: string) => edges.set(from, [...(edges.get(from) ?? []), { to, expr }]);
+  const addEdge = (from: string, to: string, expr: string) =>
+    edges.set(from, [...(edges.get(from) ?? []), { to, expr }]);
   for (const entity of entities.values()) {
     for (const rel of entity.relationships) {
       addEdge(entity.name, rel.to_entity, rel.expr);
@@ -153,7 +182,8 @@ function fromClause(layer: LayerDef, base: EntityDef, needed: Set<string>, joine
   const include = new Set<string>([base.name]);
   for (const name of needed) {
     if (!parent.has(name)) throw new ValidationError(`No relationship path from ${base.name} to ${name}`);
-    for (let at: string | undefined = name; at && !include.has(at); at = parent.get(at)?.from) include.add(at);
+    for (let at: string | undefined = name; at && !include.has(at); at = parent.get(at)?.from)
+      include.add(at);
   }
   const joins = order
     .filter((name) => name !== base.name && include.has(name))
@@ -190,7 +220,8 @@ function renderFilter(
   const isDate = type === "DATE" || type === "DATETIME";
   const values = (): string[] => {
     const list = filter.operator?.values;
-    if (!list || list.length === 0) throw new ValidationError(`Operator ${op} requires a non-empty values array`);
+    if (!list || list.length === 0)
+      throw new ValidationError(`Operator ${op} requires a non-empty values array`);
     return list.map(String);
   };
   const value = (): string => {
@@ -205,12 +236,18 @@ function renderFilter(
     return dialect.string(v);
   };
   const text = (v: string): string => {
-    if (type !== "TEXT") throw new ValidationError(`Operator ${op} needs a TEXT field: ${name} in entity ${filter.field?.entity}`);
+    if (type !== "TEXT")
+      throw new ValidationError(
+        `Operator ${op} needs a TEXT field: ${name} in entity ${filter.field?.entity}`,
+      );
     return dialect.string(v);
   };
   const anyOf = (parts: string[]) => (parts.length === 1 ? (parts[0] as string) : `(${parts.join(" OR ")})`);
   const date = (v: string) => {
-    if (!isDate) throw new ValidationError(`Operator ${op} needs a DATE or DATETIME field: ${name} in entity ${filter.field?.entity}`);
+    if (!isDate)
+      throw new ValidationError(
+        `Operator ${op} needs a DATE or DATETIME field: ${name} in entity ${filter.field?.entity}`,
+      );
     return checkDate(v, name);
   };
   // On a DATETIME field a date-only upper bound means the whole day: compare with the next day.
@@ -232,7 +269,9 @@ function renderFilter(
     case "NOT_STARTS_WITH":
     case "NOT_ENDS_WITH": {
       const positive = op.slice(4) as "CONTAINS" | "STARTS_WITH" | "ENDS_WITH";
-      return `NOT ${anyOf(values().map((v) => stringTest(positive, dialect, expr, text(v))))}`.replace(/^NOT (?!\()(.*)$/, "NOT ($1)");
+      return `NOT (${values()
+        .map((v) => stringTest(positive, dialect, expr, text(v)))
+        .join(" OR ")})`;
     }
     case "GREATER_THAN":
     case "GREATER_THAN_OR_EQUAL":
@@ -247,7 +286,9 @@ function renderFilter(
       const lo = dialect.string(from.text);
       if (endOfDay(to)) {
         const hi = dialect.string(nextDay(to.text));
-        return op === "IN_DATE_RANGE" ? `(${expr} >= ${lo} AND ${expr} < ${hi})` : `(${expr} < ${lo} OR ${expr} >= ${hi})`;
+        return op === "IN_DATE_RANGE"
+          ? `(${expr} >= ${lo} AND ${expr} < ${hi})`
+          : `(${expr} < ${lo} OR ${expr} >= ${hi})`;
       }
       return `${expr} ${op === "IN_DATE_RANGE" ? "BETWEEN" : "NOT BETWEEN"} ${lo} AND ${dialect.string(to.text)}`;
     }
@@ -259,7 +300,8 @@ function renderFilter(
     case "AFTER_DATE":
     case "BEFORE_OR_ON_DATE": {
       const d = date(value());
-      if (endOfDay(d)) return `${expr} ${op === "AFTER_DATE" ? ">=" : "<"} ${dialect.string(nextDay(d.text))}`;
+      if (endOfDay(d))
+        return `${expr} ${op === "AFTER_DATE" ? ">=" : "<"} ${dialect.string(nextDay(d.text))}`;
       return `${expr} ${op === "AFTER_DATE" ? ">" : "<="} ${dialect.string(d.text)}`;
     }
     case "IS_NULL":
@@ -271,7 +313,12 @@ function renderFilter(
   }
 }
 
-function stringTest(op: "CONTAINS" | "STARTS_WITH" | "ENDS_WITH", dialect: Dialect, expr: string, literal: string): string {
+function stringTest(
+  op: "CONTAINS" | "STARTS_WITH" | "ENDS_WITH",
+  dialect: Dialect,
+  expr: string,
+  literal: string,
+): string {
   if (op === "CONTAINS") return dialect.contains(expr, literal);
   if (op === "STARTS_WITH") return dialect.startsWith(expr, literal);
   return dialect.endsWith(expr, literal);

@@ -20,7 +20,15 @@ export type Dialect = {
   limit(fetch: number, skip: number): string;
 };
 
-export type AggregationType = "SUM" | "COUNT" | "COUNT_DISTINCT" | "AVG" | "MIN" | "MAX" | "MEDIAN" | "CUSTOM";
+export type AggregationType =
+  | "SUM"
+  | "COUNT"
+  | "COUNT_DISTINCT"
+  | "AVG"
+  | "MIN"
+  | "MAX"
+  | "MEDIAN"
+  | "CUSTOM";
 
 function rejectNul(value: string): void {
   if (value.includes("\u0000")) throw new ValidationError("Values cannot contain NUL characters");
@@ -159,20 +167,30 @@ const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?$/;
 export function numberLiteral(value: string, field: string): string {
   const trimmed = value.trim();
   if (!NUMBER.test(trimmed) || !Number.isFinite(Number(trimmed))) {
-    throw new ValidationError(`Invalid value for field ${field}: expected a number, got ${JSON.stringify(value)}`);
+    throw new ValidationError(
+      `Invalid value for field ${field}: expected a number, got ${JSON.stringify(value)}`,
+    );
   }
   return trimmed.startsWith("+") ? trimmed.slice(1) : trimmed;
 }
 
-const DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+const DATE =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /** A date or date-time value checked as a real calendar date; rendered as a string literal. */
 export function checkDate(value: string, field: string): { text: string; dateOnly: boolean } {
   const match = DATE.exec(value.trim());
   const [year, month, day] = match ? [Number(match[1]), Number(match[2]), Number(match[3])] : [0, 0, 0];
   const date = new Date(Date.UTC(year, month - 1, day));
-  if (!match || date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
-    throw new ValidationError(`Invalid value for field ${field}: expected a date (YYYY-MM-DD), got ${JSON.stringify(value)}`);
+  if (
+    !match ||
+    date.getUTCFullYear() !== year ||
+    date.getUTCMonth() !== month - 1 ||
+    date.getUTCDate() !== day
+  ) {
+    throw new ValidationError(
+      `Invalid value for field ${field}: expected a date (YYYY-MM-DD), got ${JSON.stringify(value)}`,
+    );
   }
   return { text: value.trim(), dateOnly: match[4] === undefined };
 }
@@ -186,7 +204,9 @@ export function nextDay(date: string): string {
 export function booleanLiteral(value: string, field: string): string {
   const v = value.trim().toLowerCase();
   if (v === "true" || v === "false") return v.toUpperCase();
-  throw new ValidationError(`Invalid value for field ${field}: expected true or false, got ${JSON.stringify(value)}`);
+  throw new ValidationError(
+    `Invalid value for field ${field}: expected true or false, got ${JSON.stringify(value)}`,
+  );
 }
 
 /** Words that cannot stand as a bare alias in at least one of the dialects. */

@@ -1,0 +1,95 @@
+// The organisation's named data connections. URLs (credentials included) are stored sealed
+// and leave this service only to open a database session (ExecutionService).
+import { ConflictError, ForbiddenError, NotFoundError } from "../errors.js";
+import type { DataConnection, PrismaClient } from "../generated/prisma/client.js";
+import type { Viewer } from "../identity/viewer.js";
+import { parseInput } from "../validation.js";
+import { CreateConnectionInput, UpdateConnectionInput } from "./connections.inputs.js";
+import { execEnvironment } from "./exec-environment.js";
+
+export type OpenedConnection = { connection: DataConnection; url: string };
+
+export class ConnectionService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly viewer: Viewer,
+  ) {}
+
+  private requireRead(): void {
+    if (!this.viewer.can("sql:execute") && !this.viewer.can("semantic:read")) {
+      throw new ForbiddenError("You don't have permission to access this connection");
+    }
+  }
+
+  async list(): Promise<DataConnection[]> {
+    this.requireRead();
+    return this.prisma.dataConnection.findMany({
+      where: { organizationId: this.viewer.organization.id },
+      orderBy: { name: "asc" },
+    });
+  }
+
+  /** The connection of that name in the viewer's organisation, or null. No scope check. */
+  find(name: string): Promise<DataConnection | null> {
+    return this.prisma.dataConnection.findUnique({
+      where: { organizationId_name: { organizationId: this.viewer.organization.id, name } },
+    });
+  }
+
+  async get(name: string): Promise<DataConnection> {
+    this.requireRead();
+    const connection = await this.find(name);
+    if (!connection) throw new NotFoundError(`Connection not found: ${name}`);
+    return connection;
+  }
+
+  async create(input: CreateConnectionInput): Promise<DataConnection> {
+    this.viewer.require("org:admin");
+    const data = parseInput(CreateConnectionInput, input);
+    if (await this.find(data.name)) throw new ConflictError(`A connection named ${data.name} already exists`);
+    return this.prisma.dataConnection.create({
+      data: {
+        organizationId: this.viewer.organization.id,
+        name: data.name,
+        platform: data.platform,
+        encryptedUrl: execEnvironment(this.prisma).secrets().seal(data.url),
+        defaultSchema: data.defaultSchema ?? null,
+        runAsRole: data.runAsRole ?? null,
+      },
+    });
+  }
+
+  async update(name: string, input: UpdateConnectionInput): Promise<DataConnection> {
+    this.viewer.require("org:admin");
+    const data = parseInput(UpdateConnectionInput, input);
+    const connection = await this.find(name);
+    if (!connection) throw new NotFoundError(`Connection not found: ${name}`);
+    if (data.name && data.name !== name && (await this.find(data.name))) {
+      throw new ConflictError(`A connection named ${data.name} already exists`);
+    }
+    return this.prisma.dataConnection.update({
+      where: { id: connection.id },
+      data: {
+        ...(data.name ? { name: data.name } : {}),
+        ...(data.url ? { encryptedUrl: execEnvironment(this.prisma).secrets().seal(data.url) } : {}),
+        ...(data.defaultSchema !== undefined ? { defaultSchema: data.defaultSchema } : {}),
+        ...(data.runAsRole !== undefined ? { runAsRole: data.runAsRole } : {}),
+      },
+    });
+  }
+
+  async delete(name: string): Promise<DataConnection> {
+    this.viewer.require("org:admin");
+    const connection = await this.find(name);
+    if (!connection) throw new NotFoundError(`Connection not found: ${name}`);
+    await this.prisma.dataConnection.delete({ where: { id: connection.id } });
+    return connection;
+  }
+
+  /** The connection with its URL unsealed, for opening a session. Callers check scopes. */
+  async open(name: string): Promise<OpenedConnection> {
+    const connection = await this.find(name);
+    if (!connection) throw new NotFoundError(`Connection not found: ${name}`);
+    return { connection, url: execEnvironment(this.prisma).secrets().open(connection.encryptedUrl) };
+  }
+}

@@ -1,0 +1,55 @@
+// POST /api/v1/exec/sql (seed 003, Execution API), over ExecutionService.
+import type { FastifyInstance, FastifyReply } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
+import type { PrismaClient } from "../generated/prisma/client.js";
+import { viewerOf } from "../rest/auth.js";
+import { ErrorBody } from "../rest/openapi.js";
+import { ExecutionService, type ResultSet } from "./execution.service.js";
+import { ARROW, CSV, negotiate, resultArrow, resultCsv, resultJson } from "./result-formats.js";
+
+const ResultBody = z
+  .object({
+    result: z.object({
+      columns: z.array(z.object({ name: z.string(), type: z.string() })),
+      data: z.array(z.array(z.unknown())),
+    }),
+    stats: z.object({ started_at: z.string(), finished_at: z.string(), duration_ms: z.number() }),
+  })
+  .meta({ id: "ExecutionResult" });
+
+// Loose on purpose: the service answers missing fields with the seed's exact detail texts.
+const ExecSqlBody = z
+  .object({
+    sql: z.unknown().optional().describe("SQL query to execute"),
+    params: z.unknown().optional().describe("Parameter values by name ($name or $$name)"),
+    connection: z.unknown().optional().describe("{ name, overrides?: { database?, schema? } }"),
+  })
+  .nullish();
+
+export function sendResult(reply: FastifyReply, accept: string | undefined, result: ResultSet) {
+  reply.header("X-Coginiti-Execution-Started-At", result.stats.startedAtText);
+  const format = negotiate(accept);
+  if (format === "csv") return reply.type(`${CSV}; charset=utf-8`).send(resultCsv(result));
+  if (format === "arrow") return reply.type(ARROW).send(resultArrow(result));
+  return reply.send(resultJson(result));
+}
+
+export function registerExecRoutes(app: FastifyInstance, prisma: PrismaClient): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  r.post(
+    "/api/v1/exec/sql",
+    {
+      schema: {
+        tags: ["Execution"],
+        summary: "Execute SQL on a named connection (JSON, CSV or Arrow by Accept)",
+        body: ExecSqlBody,
+        response: { 200: ResultBody, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const result = await new ExecutionService(prisma, viewerOf(request)).executeSql(request.body ?? {});
+      return sendResult(reply, request.headers.accept, result);
+    },
+  );
+}

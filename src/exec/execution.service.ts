@@ -1,0 +1,247 @@
+// Runs one read-only statement on a named connection: a fresh session, BEGIN READ ONLY, a
+// statement timeout, the connection's schema and role, the statement through a cursor (so it
+// must be a query, one statement, and at most maxRows rows are fetched), then ROLLBACK.
+// Only SET LOCAL is used: on the embedded database every client shares one PostgreSQL session.
+import pg from "pg";
+import { ConnectionUnavailableError, ForbiddenError, QueryFailedError, ValidationError } from "../errors.js";
+import type { PrismaClient } from "../generated/prisma/client.js";
+import type { Viewer } from "../identity/viewer.js";
+import { ConnectionService, type OpenedConnection } from "./connections.service.js";
+import { execEnvironment } from "./exec-environment.js";
+import { bindParams, type ParamValue } from "./sql-params.js";
+
+export type ResultColumn = { name: string; type: string };
+export type ExecutionStats = {
+  startedAt: Date;
+  startedAtText: string;
+  finishedAt: Date;
+  finishedAtText: string;
+  durationMs: number;
+};
+export type ResultSet = {
+  columns: ResultColumn[];
+  rows: unknown[][];
+  stats: ExecutionStats;
+  truncated: boolean;
+};
+
+export type ExecuteSqlInput = {
+  sql?: unknown;
+  params?: unknown;
+  connection?: unknown;
+};
+
+const TYPE_NAMES: Record<number, string> = {
+  16: "BOOLEAN",
+  17: "BINARY",
+  20: "BIGINT",
+  21: "SMALLINT",
+  23: "INTEGER",
+  25: "STRING",
+  114: "JSON",
+  700: "FLOAT",
+  701: "DOUBLE",
+  1042: "STRING",
+  1043: "STRING",
+  1082: "DATE",
+  1083: "TIME",
+  1114: "TIMESTAMP",
+  1184: "TIMESTAMP_TZ",
+  1700: "DECIMAL",
+  2950: "STRING",
+  3802: "JSON",
+};
+
+/** Values as JSON can carry them: numbers as numbers, dates and times as ISO-like text. */
+function parserFor(oid: number): (text: string) => unknown {
+  switch (oid) {
+    case 16:
+      return (t) => t === "t";
+    case 21:
+    case 23:
+    case 700:
+    case 701:
+    case 1700:
+      return Number;
+    case 20:
+      return (t) => (Number.isSafeInteger(Number(t)) ? Number(t) : t);
+    case 114:
+    case 3802:
+      return (t) => JSON.parse(t);
+    case 1114:
+      return (t) => t.replace(" ", "T");
+    case 1184:
+      return (t) => new Date(t.replace(" ", "T").replace(/([+-]\d\d)$/, "$1:00")).toISOString();
+    default:
+      return (t) => t;
+  }
+}
+const types = { getTypeParser: (oid: number) => parserFor(oid) };
+
+/** Nanosecond-precision ISO instants as the seed prints them (9 fractional digits). */
+export function preciseInstant(ms: number): { date: Date; text: string } {
+  const whole = Math.floor(ms);
+  const date = new Date(whole);
+  const nanos = String(Math.round((ms - whole) * 1e6))
+    .padStart(6, "0")
+    .slice(0, 6);
+  return { date, text: `${date.toISOString().slice(0, -1)}${nanos}Z` };
+}
+const now = () => performance.timeOrigin + performance.now();
+
+/** Texts that could switch the session's role back inside one statement (docs/semantic.md). */
+const ROLE_ESCAPES = /set_config|_to_xml|u&|dblink|lo_import|lo_export|pg_read|pg_ls_dir|pg_stat_file/i;
+
+export class ExecutionService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly viewer: Viewer,
+  ) {}
+
+  private requireExecute(): void {
+    if (!this.viewer.can("sql:execute"))
+      throw new ForbiddenError("You don't have permission to access this connection");
+  }
+
+  /** POST /exec/sql: validates with the seed's texts, then runs. */
+  async executeSql(input: ExecuteSqlInput): Promise<ResultSet> {
+    const body = (input ?? {}) as ExecuteSqlInput;
+    if (typeof body.sql !== "string" || body.sql.trim() === "")
+      throw new ValidationError("SQL query is required");
+    if (body.connection === undefined || body.connection === null)
+      throw new ValidationError("Connection is required");
+    if (typeof body.connection !== "object" || Array.isArray(body.connection)) {
+      throw new ValidationError("Connection is required");
+    }
+    const connection = body.connection as { name?: unknown; overrides?: unknown };
+    if (typeof connection.name !== "string" || connection.name.trim() === "") {
+      throw new ValidationError("Connection name is required");
+    }
+    if (
+      body.params !== undefined &&
+      (body.params === null || typeof body.params !== "object" || Array.isArray(body.params))
+    ) {
+      throw new ValidationError("params must be an object of parameter names and values");
+    }
+    const overrides = parseOverrides(connection.overrides);
+    this.requireExecute();
+    const opened = await new ConnectionService(this.prisma, this.viewer).open(connection.name);
+    return this.run(opened, body.sql, (body.params ?? {}) as Record<string, ParamValue>, overrides);
+  }
+
+  /** Runs SQL on a connection by name (GraphQL executeSql, semantic queries). */
+  async runOn(
+    connectionName: string,
+    sql: string,
+    params: Record<string, ParamValue> = {},
+  ): Promise<ResultSet> {
+    this.requireExecute();
+    const opened = await new ConnectionService(this.prisma, this.viewer).open(connectionName);
+    return this.run(opened, sql, params, {});
+  }
+
+  private async run(
+    { connection, url }: OpenedConnection,
+    sql: string,
+    params: Record<string, ParamValue>,
+    overrides: Overrides,
+  ): Promise<ResultSet> {
+    const env = execEnvironment(this.prisma);
+    const bound = bindParams(sql, params);
+    if (connection.runAsRole) {
+      if (overrides.database) throw new ValidationError("This connection does not allow a database override");
+      if (ROLE_ESCAPES.test(bound.text)) {
+        throw new ValidationError("The statement uses a function this connection does not allow");
+      }
+    }
+    const target = new URL(url);
+    if (overrides.database) target.pathname = `/${encodeURIComponent(overrides.database)}`;
+    const client = new pg.Client({
+      connectionString: target.toString(),
+      connectionTimeoutMillis: 10_000,
+      query_timeout: env.statementTimeoutMs + 5_000,
+    });
+    const started = now();
+    try {
+      await client.connect();
+    } catch {
+      throw new ConnectionUnavailableError(connection.name);
+    }
+    client.on("error", () => {});
+    try {
+      await client.query("BEGIN READ ONLY");
+      await client.query(`SET LOCAL statement_timeout = ${Math.trunc(env.statementTimeoutMs)}`);
+      const schema = overrides.schema ?? connection.defaultSchema;
+      if (schema) await client.query(`SET LOCAL search_path TO ${quoteIdent(schema)}`);
+      if (connection.runAsRole) await client.query(`SET LOCAL ROLE ${quoteIdent(connection.runAsRole)}`);
+      await client.query({
+        text: `DECLARE gateway_exec NO SCROLL CURSOR FOR ${bound.text}`,
+        values: bound.values,
+        queryMode: "extended",
+      } as pg.QueryConfig);
+      const result = await client.query({
+        text: `FETCH FORWARD ${env.maxRows + 1} FROM gateway_exec`,
+        rowMode: "array",
+        types,
+      });
+      const finished = now();
+      const truncated = result.rows.length > env.maxRows;
+      const s = preciseInstant(started);
+      const f = preciseInstant(finished);
+      return {
+        columns: result.fields.map((field) => ({
+          name: field.name,
+          type: TYPE_NAMES[field.dataTypeID] ?? "STRING",
+        })),
+        rows: truncated ? result.rows.slice(0, env.maxRows) : result.rows,
+        stats: {
+          startedAt: s.date,
+          startedAtText: s.text,
+          finishedAt: f.date,
+          finishedAtText: f.text,
+          durationMs: Math.round(finished - started),
+        },
+        truncated,
+      };
+    } catch (error) {
+      if (error instanceof ValidationError) throw error;
+      const pgError = error as { code?: string; message?: string };
+      if (pgError.code === "57014") {
+        throw new QueryFailedError(`Query exceeded the statement timeout of ${env.statementTimeoutMs} ms`);
+      }
+      if (typeof pgError.code === "string" && pgError.code.length === 5) {
+        throw new QueryFailedError(`Query failed: ${pgError.message}`, { sqlState: pgError.code });
+      }
+      if (pgError.message?.includes("Query read timeout")) {
+        throw new QueryFailedError(`Query exceeded the statement timeout of ${env.statementTimeoutMs} ms`);
+      }
+      throw error;
+    } finally {
+      await client.query("ROLLBACK").catch(() => {});
+      await client.end().catch(() => {});
+    }
+  }
+}
+
+type Overrides = { database?: string; schema?: string };
+
+function parseOverrides(value: unknown): Overrides {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== "object" || Array.isArray(value))
+    throw new ValidationError("connection.overrides must be an object");
+  const result: Overrides = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (key !== "database" && key !== "schema")
+      throw new ValidationError(`Unsupported connection override: ${key}`);
+    if (typeof v !== "string" || !/^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/.test(v)) {
+      throw new ValidationError(`connection.overrides.${key} must be a plain database name`);
+    }
+    result[key] = v;
+  }
+  return result;
+}
+
+/** The one identifier quoting of session settings (schema, role): names already validated. */
+function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}

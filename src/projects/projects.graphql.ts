@@ -1,0 +1,201 @@
+// Projects, members and User.projects in the graph, over the same ProjectService as /v1/projects.
+// Project.members is a Prisma relation connection (members and their users are selected with
+// the page's projects); User.projects goes through a DataLoader: one statement per page of users.
+import { resolveOffsetConnection } from "@pothos/plugin-relay";
+import { builder } from "../graphql/builder.js";
+import type { GraphQLContext } from "../graphql/context.js";
+import { tenantUnique } from "../graphql/tenant.js";
+import { UserRef } from "../identity/identity.graphql.js";
+import { PROJECT_ROLES, PROJECT_STATUSES } from "./projects.inputs.js";
+
+const svc = (ctx: GraphQLContext) => ctx.services.projects;
+
+/** An id as callers may give it: the REST uuid or the global id of `type`. */
+export function idOf(id: string | number, type: string): string {
+  const text = String(id);
+  const decoded = Buffer.from(text, "base64").toString("utf8");
+  return decoded.startsWith(`${type}:`) ? decoded.slice(type.length + 1) : text;
+}
+
+const ProjectRoleEnum = builder.enumType("ProjectRole", {
+  values: Object.fromEntries(PROJECT_ROLES.map((role) => [role.toUpperCase(), { value: role }])),
+});
+const ProjectStatusEnum = builder.enumType("ProjectStatus", {
+  description: "ARCHIVED projects are hidden from lists unless asked for; DELETE /v1/projects/{id} archives.",
+  values: Object.fromEntries(PROJECT_STATUSES.map((status) => [status.toUpperCase(), { value: status }])),
+});
+
+export const ProjectRef = builder.prismaNode("Project", {
+  description: "A project of the organisation, with members.",
+  id: { field: "id" },
+  nullable: true,
+  findUnique: (id, ctx) => {
+    ctx.viewer.require("projects:read");
+    return tenantUnique(id, ctx);
+  },
+  fields: (t) => ({
+    projectId: t.exposeString("id", { description: "The project's id in REST payloads." }),
+    name: t.exposeString("name"),
+    description: t.exposeString("description", { nullable: true }),
+    externalId: t.exposeString("externalId", { nullable: true }),
+    status: t.field({
+      type: ProjectStatusEnum,
+      resolve: (p) => p.status as (typeof PROJECT_STATUSES)[number],
+    }),
+    archivedAt: t.expose("archivedAt", { type: "DateTime", nullable: true }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime" }),
+    members: t.relatedConnection(
+      "members",
+      { cursor: "id", totalCount: true, query: { orderBy: [{ createdAt: "asc" }, { id: "asc" }] } },
+      { name: "ProjectMemberConnection" },
+    ),
+  }),
+});
+
+export const ProjectMemberRef = builder.prismaNode("ProjectMember", {
+  description: "A user's membership of a project.",
+  id: { field: "id" },
+  nullable: true,
+  findUnique: (id, ctx) => {
+    ctx.viewer.require("projects:read");
+    return tenantUnique(id, ctx);
+  },
+  fields: (t) => ({
+    role: t.field({ type: ProjectRoleEnum, resolve: (m) => m.role as (typeof PROJECT_ROLES)[number] }),
+    user: t.relation("user"),
+    project: t.relation("project"),
+    addedAt: t.expose("createdAt", { type: "DateTime" }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime" }),
+  }),
+});
+
+builder.objectFields(UserRef, (t) => ({
+  projects: t.loadableList({
+    type: ProjectRef,
+    description: "The active projects the user is a member of (requires projects:read).",
+    load: async (userIds: string[], ctx: GraphQLContext) =>
+      (await svc(ctx).membershipsOfUsers(userIds)).map((memberships) => memberships.map((m) => m.project)),
+    resolve: (user) => user.id,
+  }),
+}));
+
+type ConnectionTotal = { totalCount: number };
+
+builder.queryFields((t) => ({
+  projects: t.connection(
+    {
+      type: ProjectRef,
+      description: "The organisation's projects in creation order; archived ones only when asked for.",
+      args: {
+        externalId: t.arg.string(),
+        status: t.arg({ type: ProjectStatusEnum, description: "Wins over includeArchived." }),
+        includeArchived: t.arg.boolean({ defaultValue: false }),
+      },
+      resolve: async (_root, args, ctx) => {
+        let total = 0;
+        const connection = await resolveOffsetConnection({ args }, async ({ offset, limit }) => {
+          const slice = await svc(ctx).list({
+            externalId: args.externalId ?? undefined,
+            status: args.status ?? undefined,
+            includeArchived: args.includeArchived ?? false,
+            skip: offset,
+            take: limit,
+          });
+          total = slice.total;
+          return slice.items;
+        });
+        return Object.assign(connection, { totalCount: total });
+      },
+    },
+    {
+      name: "ProjectConnection",
+      fields: (c) => ({
+        totalCount: c.int({ resolve: (conn) => (conn as unknown as ConnectionTotal).totalCount }),
+      }),
+    },
+  ),
+}));
+
+const CreateProjectInput = builder.inputType("CreateProjectInput", {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    description: t.string(),
+    externalId: t.string(),
+  }),
+});
+const UpdateProjectInput = builder.inputType("UpdateProjectInput", {
+  fields: (t) => ({
+    id: t.id({ required: true, description: "The Project's global id or REST id." }),
+    name: t.string(),
+    description: t.string({ description: "null clears it." }),
+    externalId: t.string({ description: "null clears it." }),
+    status: t.field({ type: ProjectStatusEnum, description: "ACTIVE restores an archived project." }),
+  }),
+});
+const ArchiveProjectInput = builder.inputType("ArchiveProjectInput", {
+  fields: (t) => ({ id: t.id({ required: true, description: "The Project's global id or REST id." }) }),
+});
+const SetProjectMemberInput = builder.inputType("SetProjectMemberInput", {
+  fields: (t) => ({
+    projectId: t.id({ required: true, description: "The Project's global id or REST id." }),
+    userId: t.id({ required: true, description: "The User's global id or REST id." }),
+    role: t.field({ type: ProjectRoleEnum, required: true }),
+  }),
+});
+const RemoveProjectMemberInput = builder.inputType("RemoveProjectMemberInput", {
+  fields: (t) => ({
+    projectId: t.id({ required: true, description: "The Project's global id or REST id." }),
+    userId: t.id({ required: true, description: "The User's global id or REST id." }),
+  }),
+});
+const RemoveProjectMemberPayload = builder
+  .objectRef<{ id: string; projectId: string }>("RemoveProjectMemberPayload")
+  .implement({
+    fields: (t) => ({
+      removedMemberId: t.id({ resolve: (m) => Buffer.from(`ProjectMember:${m.id}`).toString("base64") }),
+      project: t.prismaField({
+        type: "Project",
+        resolve: (query, m, _args, ctx) =>
+          ctx.prisma.project.findUniqueOrThrow({ ...query, where: { id: m.projectId } }),
+      }),
+    }),
+  });
+
+builder.mutationFields((t) => ({
+  createProject: t.field({
+    type: ProjectRef,
+    args: { input: t.arg({ type: CreateProjectInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      svc(ctx).create({ name: input.name, description: input.description, externalId: input.externalId }),
+  }),
+  updateProject: t.field({
+    type: ProjectRef,
+    args: { input: t.arg({ type: UpdateProjectInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      svc(ctx).update(idOf(input.id, "Project"), {
+        name: input.name ?? undefined,
+        description: input.description,
+        externalId: input.externalId,
+        status: input.status ?? undefined,
+      }),
+  }),
+  archiveProject: t.field({
+    type: ProjectRef,
+    args: { input: t.arg({ type: ArchiveProjectInput, required: true }) },
+    resolve: (_root, { input }, ctx) => svc(ctx).archive(idOf(input.id, "Project")),
+  }),
+  setProjectMember: t.field({
+    type: ProjectMemberRef,
+    args: { input: t.arg({ type: SetProjectMemberInput, required: true }) },
+    resolve: async (_root, { input }, ctx) =>
+      (await svc(ctx).setMember(idOf(input.projectId, "Project"), idOf(input.userId, "User"), input.role))
+        .member,
+  }),
+  removeProjectMember: t.field({
+    type: RemoveProjectMemberPayload,
+    args: { input: t.arg({ type: RemoveProjectMemberInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      svc(ctx).removeMember(idOf(input.projectId, "Project"), idOf(input.userId, "User")),
+  }),
+}));

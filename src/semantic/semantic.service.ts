@@ -1,0 +1,122 @@
+// The semantic model of each connection: stored, validated, served as metadata and compiled to
+// SQL. REST (semantic.rest.ts) and GraphQL (semantic.graphql.ts) both call this service.
+import { ForbiddenError, NotFoundError, ValidationError } from "../errors.js";
+import { ConnectionService } from "../exec/connections.service.js";
+import { ExecutionService, type ResultSet } from "../exec/execution.service.js";
+import type { DataConnection, PrismaClient, SemanticModel } from "../generated/prisma/client.js";
+import type { Viewer } from "../identity/viewer.js";
+import { parseInput } from "../validation.js";
+import { type CompiledQuery, compileSemanticQuery } from "./codegen/compile.js";
+import { CodegenInput, SemanticQueryInput } from "./semantic.inputs.js";
+import { parseSemanticModel, type SemanticModelDocument } from "./semantic.model.js";
+
+const NO_PERMISSION = "You don't have permission to access this connection";
+
+export class SemanticService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly viewer: Viewer,
+  ) {}
+
+  private connections() {
+    return new ConnectionService(this.prisma, this.viewer);
+  }
+
+  /** GET /semantic-layer/metadata/{connection_name}: the stored document. */
+  async metadata(connectionName: string): Promise<SemanticModelDocument> {
+    if (!this.viewer.can("semantic:read")) throw new ForbiddenError(NO_PERMISSION);
+    const connection = await this.connections().find(connectionName);
+    if (!connection) throw new ValidationError("Connection not found");
+    const model = await this.modelOf(connection.id);
+    if (!model) throw new ValidationError("No semantic model found for connection");
+    // Re-parsed so keys come back in the documented order (jsonb does not keep it).
+    return parseSemanticModel(model.definition);
+  }
+
+  modelOf(connectionId: string): Promise<SemanticModel | null> {
+    return this.prisma.semanticModel.findFirst({
+      where: { connectionId, organizationId: this.viewer.organization.id },
+    });
+  }
+
+  /** POST /semantic-layer/codegen/sql. Without connection_name, the organisation's only model. */
+  async generateSql(input: unknown): Promise<CompiledQuery & { connection: DataConnection }> {
+    if (!this.viewer.can("semantic:read")) throw new ForbiddenError(NO_PERMISSION);
+    const body = (input ?? {}) as { query?: unknown };
+    if (body.query === undefined || body.query === null) throw new ValidationError("Query is required");
+    const data = parseInput(CodegenInput, input);
+    const { connection, model } = await this.resolveModel(data.connection_name);
+    const compiled = compileSemanticQuery(
+      model.definition as SemanticModelDocument,
+      parseInput(SemanticQueryInput, data.query, "query"),
+    );
+    return { ...compiled, connection };
+  }
+
+  /** GraphQL semanticQuery: compile for the connection, then execute there. */
+  async runQuery(input: unknown): Promise<ResultSet & { sql: string }> {
+    const compiled = await this.generateSql(input);
+    if (compiled.platform !== "postgres") {
+      throw new ValidationError(
+        `Semantic queries execute only on postgres layers; this layer is ${compiled.platform}`,
+      );
+    }
+    const result = await new ExecutionService(this.prisma, this.viewer).runOn(
+      compiled.connection.name,
+      compiled.sql,
+    );
+    return { ...result, sql: compiled.sql };
+  }
+
+  private async resolveModel(
+    name: string | undefined,
+  ): Promise<{ connection: DataConnection; model: SemanticModel }> {
+    if (name !== undefined) {
+      const connection = await this.connections().find(name);
+      if (!connection) throw new ValidationError("Connection not found");
+      const model = await this.modelOf(connection.id);
+      if (!model) throw new ValidationError("No semantic model found for connection");
+      return { connection, model };
+    }
+    const models = await this.prisma.semanticModel.findMany({
+      where: { organizationId: this.viewer.organization.id },
+      include: { connection: true },
+      take: 2,
+    });
+    if (models.length === 0) throw new ValidationError("No semantic model found for connection");
+    if (models.length > 1) {
+      throw new ValidationError("connection_name is required: more than one connection has a semantic model");
+    }
+    const [model] = models as [(typeof models)[number]];
+    return { connection: model.connection, model };
+  }
+
+  /** Creates or replaces the model of a connection. */
+  async setModel(connectionName: string, document: unknown): Promise<SemanticModel> {
+    this.viewer.require("semantic:write");
+    const connection = await this.connections().find(connectionName);
+    if (!connection) throw new NotFoundError(`Connection not found: ${connectionName}`);
+    const model = parseSemanticModel(document);
+    const definition = JSON.parse(JSON.stringify(model));
+    return this.prisma.semanticModel.upsert({
+      where: { connectionId: connection.id },
+      create: {
+        organizationId: this.viewer.organization.id,
+        connectionId: connection.id,
+        version: model.version,
+        definition,
+      },
+      update: { version: model.version, definition },
+    });
+  }
+
+  async deleteModel(connectionName: string): Promise<boolean> {
+    this.viewer.require("semantic:write");
+    const connection = await this.connections().find(connectionName);
+    if (!connection) throw new NotFoundError(`Connection not found: ${connectionName}`);
+    const deleted = await this.prisma.semanticModel.deleteMany({
+      where: { connectionId: connection.id, organizationId: this.viewer.organization.id },
+    });
+    return deleted.count > 0;
+  }
+}
