@@ -5,24 +5,24 @@ import cors from "@fastify/cors";
 import helmet from "@fastify/helmet";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
+import { installRestAudit } from "./audit/audit.hooks.js";
 import { registerCatalogRoutes } from "./catalog/catalog.rest.js";
-import { installExecEnvironment } from "./exec/exec-environment.js";
-import { registerExecRoutes } from "./exec/exec.rest.js";
 import type { Config } from "./config.js";
 import type { Database } from "./db/database.js";
-import { GRAPHIQL_ASSET_PREFIX, graphiqlAssets } from "./graphql/graphiql.js";
 import { registerEntityRoutes } from "./entities/entities.rest.js";
+import { registerExecRoutes } from "./exec/exec.rest.js";
+import { installExecEnvironment } from "./exec/exec-environment.js";
+import { GRAPHIQL_ASSET_PREFIX, graphiqlAssets } from "./graphql/graphiql.js";
 import { createGraphQLHandler } from "./graphql/yoga.js";
 import { registerUserRoutes } from "./identity/users.rest.js";
+import { RateLimiter } from "./limits/rate-limiter.js";
 import { registerProjectRoutes } from "./projects/projects.rest.js";
 import { registerRecordRoutes } from "./records/records.rest.js";
-import { installRestAudit } from "./audit/audit.hooks.js";
-import { RateLimiter } from "./limits/rate-limiter.js";
 import { installAuthentication } from "./rest/auth.js";
 import { installErrorHandling } from "./rest/error-handling.js";
-import { registerSemanticRoutes } from "./semantic/semantic.rest.js";
 import { installIdempotency, purgeExpiredIdempotencyKeys } from "./rest/idempotency.js";
 import { registerOpenApi } from "./rest/openapi.js";
+import { registerSemanticRoutes } from "./semantic/semantic.rest.js";
 
 export type AppDependencies = {
   config: Config;
@@ -49,6 +49,19 @@ export async function buildApp({ config, db, logger }: AppDependencies): Promise
 
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
+  });
+  // Graceful shutdown: requests in flight finish, and their keep-alive connections close after
+  // the response instead of holding the server open until the shutdown timeout.
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onSend", async (_request, reply, payload) => {
+    if (closing) reply.header("connection", "close");
+    return payload;
+  });
+  app.addHook("onResponse", async () => {
+    if (closing) app.server.closeIdleConnections?.();
   });
 
   installErrorHandling(app, config.bodyLimitBytes);

@@ -1,18 +1,31 @@
 // Shared pieces of the benchmarks: an app over a fresh database listening on 127.0.0.1, and an
 // autocannon run bounded in time. Load only ever targets loopback.
+import { randomBytes } from "node:crypto";
 import autocannon from "autocannon";
 import type { FastifyInstance } from "fastify";
+import pg from "pg";
 import { buildApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { type Database, openDatabase } from "../../src/db/database.js";
 
 export type BenchResult = { name: string; value: number; unit: string; note?: string };
 
-export type BenchServer = { app: FastifyInstance; db: Database; url: string; close(): Promise<void> };
+export type BenchServer = {
+  app: FastifyInstance;
+  db: Database;
+  url: string;
+  close(): Promise<void>;
+};
 
+/**
+ * The app over a fresh database: embedded PGlite, or a scratch database created on the server of
+ * BENCH_DATABASE_URL (never that database itself) and dropped on close.
+ */
 export async function startBenchServer(): Promise<BenchServer> {
   const config = loadConfig({ DEMO_DATA: "false", LOG_LEVEL: "silent" });
-  const db = await openDatabase({ url: process.env.BENCH_DATABASE_URL, logger: { info() {}, warn() {} } });
+  const serverUrl = process.env.BENCH_DATABASE_URL || undefined;
+  const scratch = serverUrl ? await createScratchDatabase(serverUrl) : null;
+  const db = await openDatabase({ url: scratch?.url, logger: { info() {}, warn() {} } });
   const app = await buildApp({ config, db, logger: false });
   const url = await app.listen({ port: 0, host: "127.0.0.1" });
   return {
@@ -22,6 +35,26 @@ export async function startBenchServer(): Promise<BenchServer> {
     async close() {
       await app.close();
       await db.close();
+      await scratch?.drop();
+    },
+  };
+}
+
+async function createScratchDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `gw_bench_${randomBytes(6).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: serverUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await client.end();
     },
   };
 }

@@ -11,19 +11,26 @@ const AuditEventRef = builder.prismaNode("AuditEvent", {
   findUnique: (id, ctx) => tenantUnique(id, ctx),
   fields: (t) => ({
     transport: t.exposeString("transport", { description: "rest or graphql." }),
-    action: t.exposeString("action", { description: 'e.g. "PATCH /v1/users/:user_id" or "mutation createApiKey".' }),
+    action: t.exposeString("action", {
+      description: 'e.g. "PATCH /v1/users/:user_id" or "mutation createApiKey".',
+    }),
     resourceType: t.exposeString("resourceType", { nullable: true }),
     resourceId: t.exposeString("resourceId", { nullable: true }),
     status: t.exposeInt("status", { description: "HTTP status of the write." }),
     requestId: t.exposeString("requestId", { description: "The X-Request-Id of the request." }),
-    forwardedUser: t.exposeString("forwardedUser", { nullable: true, description: "X-Forwarded-User as sent." }),
+    forwardedUser: t.exposeString("forwardedUser", {
+      nullable: true,
+      description: "X-Forwarded-User as sent.",
+    }),
     occurredAt: t.expose("occurredAt", { type: "DateTime" }),
     user: t.field({
       type: UserRef,
       nullable: true,
       description: "The user the write is attributed to.",
       resolve: (event, _args, ctx) =>
-        event.userId ? ctx.prisma.user.findFirst({ where: { id: event.userId, organizationId: event.organizationId } }) : null,
+        event.userId
+          ? ctx.prisma.user.findFirst({ where: { id: event.userId, organizationId: event.organizationId } })
+          : null,
     }),
     apiKey: t.field({
       type: ApiKeyRef,
@@ -62,15 +69,18 @@ builder.queryFields((t) => ({
   }),
 }));
 
-type FilterArgs = {
-  user?: { id: string } | null;
-  apiKey?: { id: string } | null;
-  resourceType?: string | null;
-  resourceId?: string | null;
-  action?: string | null;
-  from?: Date | null;
-  to?: Date | null;
-} | null | undefined;
+type FilterArgs =
+  | {
+      user?: { id: string } | null;
+      apiKey?: { id: string } | null;
+      resourceType?: string | null;
+      resourceId?: string | null;
+      action?: string | null;
+      from?: Date | null;
+      to?: Date | null;
+    }
+  | null
+  | undefined;
 
 function filterOf(filter: FilterArgs) {
   return {

@@ -21,7 +21,11 @@ declare module "fastify" {
 export function installRestAudit(app: FastifyInstance, prisma: PrismaClient): void {
   app.addHook("onSend", async (request, reply, payload) => {
     if (!WRITES.has(request.method) || !request.viewer || reply.statusCode >= 400) return payload;
-    if (typeof payload === "string" && payload.length < 65_536 && reply.getHeader("content-type")?.toString().includes("json")) {
+    if (
+      typeof payload === "string" &&
+      payload.length < 65_536 &&
+      reply.getHeader("content-type")?.toString().includes("json")
+    ) {
       try {
         request.auditResourceId = resourceIdOf(JSON.parse(payload));
       } catch {
@@ -40,7 +44,8 @@ export function installRestAudit(app: FastifyInstance, prisma: PrismaClient): vo
         transport: "rest",
         action: `${request.method} ${route}`,
         resourceType: resourceTypeOf(route),
-        resourceId: params.id ?? params.user_id ?? params.recordId ?? request.auditResourceId ?? params["*"] ?? null,
+        resourceId:
+          params.id ?? params.user_id ?? params.recordId ?? request.auditResourceId ?? params["*"] ?? null,
         status: reply.statusCode,
         requestId: request.id,
       });
@@ -56,7 +61,8 @@ export function useMutationAudit(prisma: PrismaClient): Plugin<GraphQLContext> {
     onExecute({ args }) {
       const operation = args.document.definitions.find(
         (d: DefinitionNode): d is OperationDefinitionNode =>
-          d.kind === Kind.OPERATION_DEFINITION && (!args.operationName || d.name?.value === args.operationName),
+          d.kind === Kind.OPERATION_DEFINITION &&
+          (!args.operationName || d.name?.value === args.operationName),
       );
       if (operation?.operation !== "mutation") return;
       const context = args.contextValue as GraphQLContext;

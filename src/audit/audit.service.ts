@@ -57,13 +57,22 @@ export class AuditService {
       ...(filter.resourceId ? { resourceId: filter.resourceId } : {}),
       ...(filter.action ? { action: filter.action } : {}),
       ...(filter.from || filter.to
-        ? { occurredAt: { ...(filter.from ? { gte: filter.from } : {}), ...(filter.to ? { lt: filter.to } : {}) } }
+        ? {
+            occurredAt: {
+              ...(filter.from ? { gte: filter.from } : {}),
+              ...(filter.to ? { lt: filter.to } : {}),
+            },
+          }
         : {}),
     };
   }
 
   async list(filter: AuditFilter, take = 50): Promise<AuditEvent[]> {
-    return this.prisma.auditEvent.findMany({ where: this.where(filter), orderBy: [{ occurredAt: "desc" }, { id: "desc" }], take });
+    return this.prisma.auditEvent.findMany({
+      where: this.where(filter),
+      orderBy: [{ occurredAt: "desc" }, { id: "desc" }],
+      take,
+    });
   }
 }
 
@@ -80,7 +89,11 @@ export function resourceTypeOf(routeUrl: string): string | null {
 export function resourceIdOf(body: unknown): string | null {
   if (!body || typeof body !== "object") return null;
   const o = body as Record<string, unknown>;
-  for (const candidate of [o.id, (o.record as Record<string, unknown> | undefined)?.id, (o.data as Record<string, unknown> | undefined)?.id]) {
+  for (const candidate of [
+    o.id,
+    (o.record as Record<string, unknown> | undefined)?.id,
+    (o.data as Record<string, unknown> | undefined)?.id,
+  ]) {
     if (typeof candidate === "string" || typeof candidate === "number") return String(candidate);
   }
   return null;

@@ -5,7 +5,7 @@ import { seedEntitiesDemo } from "../entities/entities.seed.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { hashApiKeySecret } from "../identity/api-key-secret.js";
 import { issueApiKey } from "../identity/api-keys.service.js";
-import { createOrganization } from "../identity/organizations.service.js";
+import { createOrganizationIn } from "../identity/organizations.service.js";
 import { ALL_SCOPES } from "../identity/scopes.js";
 import { seedProjectsDemo } from "../projects/projects.seed.js";
 import { seedRecordsDemo } from "../records/records.seed.js";
@@ -17,14 +17,25 @@ export type SeedResult =
 
 export const DEMO_ORGANIZATION_NAME = "Demo Organization";
 
+/** Arbitrary but fixed: serialises the "is the database empty?" check of starting servers. */
+const DEMO_SEED_LOCK_KEY = 72_707_370;
+
 export async function seedDemo(prisma: PrismaClient, bootstrapApiKey?: string): Promise<SeedResult> {
-  const existing = await prisma.organization.count();
-  if (existing === 0) {
-    const created = await createOrganization(
-      prisma,
-      { name: DEMO_ORGANIZATION_NAME, ownerEmail: "sarah.chen@demo.example", ownerName: "Sarah Chen" },
-      { isDemo: true, ownerKeySecret: bootstrapApiKey },
-    );
+  // Several servers may start together on one empty database: under the lock, only the first
+  // finds it empty and creates the demo organisation; the others see it and move on.
+  const created = await prisma.$transaction(
+    async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${DEMO_SEED_LOCK_KEY}::bigint)`;
+      if ((await tx.organization.count()) > 0) return null;
+      return createOrganizationIn(
+        tx,
+        { name: DEMO_ORGANIZATION_NAME, ownerEmail: "sarah.chen@demo.example", ownerName: "Sarah Chen" },
+        { isDemo: true, ownerKeySecret: bootstrapApiKey },
+      );
+    },
+    { timeout: 60_000, maxWait: 60_000 },
+  );
+  if (created) {
     const organizationId = created.organization.id;
     await prisma.user.createMany({
       data: [

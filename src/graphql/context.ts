@@ -5,8 +5,8 @@ import { EntityService } from "../entities/entities.service.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { ApiKeyService } from "../identity/api-keys.service.js";
 import { UserService } from "../identity/users.service.js";
-import { ProjectService } from "../projects/projects.service.js";
 import type { Viewer } from "../identity/viewer.js";
+import { ProjectService } from "../projects/projects.service.js";
 import { RecordService } from "../records/records.service.js";
 
 export type GraphQLContext = {

@@ -4,19 +4,21 @@ import { maxAliasesPlugin } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthPlugin } from "@escape.tech/graphql-armor-max-depth";
 import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { GraphQLError } from "graphql";
+import { type DocumentNode, GraphQLError, Kind, parse, type SelectionNode } from "graphql";
 import { createYoga, type Plugin, useErrorHandler } from "graphql-yoga";
+import { useMutationAudit } from "../audit/audit.hooks.js";
 import type { Config } from "../config.js";
 import { AppError } from "../errors.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { authenticate } from "../identity/authenticate.js";
-import { useMutationAudit } from "../audit/audit.hooks.js";
+import { Viewer } from "../identity/viewer.js";
 import { costPoints, estimateCost } from "../limits/graphql-cost.js";
 import { type RateLimiter, rateLimitHeaders } from "../limits/rate-limiter.js";
 import { graphqlCode } from "../rest/surfaces.js";
 import { createServices, type GraphQLContext } from "./context.js";
 import { DEFAULT_QUERY, renderGraphiQLPage } from "./graphiql.js";
 import { schema } from "./schema.js";
+import { NIL_UUID } from "./tenant.js";
 
 type ServerContext = { req: FastifyRequest; reply: FastifyReply };
 
@@ -55,9 +57,12 @@ function useCostLimit(maxCost: number): Plugin {
       if (cost > maxCost) {
         setResultAndStopExecution({
           errors: [
-            new GraphQLError(`Query cost ${cost} exceeds the limit of ${maxCost}; ask for fewer fields or smaller pages`, {
-              extensions: { code: "QUERY_TOO_COSTLY", cost, maxCost },
-            }),
+            new GraphQLError(
+              `Query cost ${cost} exceeds the limit of ${maxCost}; ask for fewer fields or smaller pages`,
+              {
+                extensions: { code: "QUERY_TOO_COSTLY", cost, maxCost },
+              },
+            ),
           ],
         });
       }
@@ -139,7 +144,17 @@ export function createGraphQLHandler(prisma: PrismaClient, config: Config, limit
         return new GraphQLError(message, { extensions: { code: "INTERNAL_SERVER_ERROR" } });
       },
     },
-    context: async ({ req }) => {
+    context: async ({ req, params }) => {
+      // GraphiQL fetches the schema before anyone has typed a key: introspection-only
+      // operations run without one (when introspection is enabled at all). No resolver of ours
+      // runs for them, and the anonymous viewer has no scopes should one ever be reached.
+      if (
+        limits.introspection &&
+        isIntrospectionOnly(params.query) &&
+        !req.headers.authorization?.startsWith("Bearer gwk_")
+      ) {
+        return { viewer: ANONYMOUS, prisma, requestId: req.id, services: createServices(prisma, ANONYMOUS) };
+      }
       try {
         const viewer = await authenticate(prisma, {
           authorization: req.headers.authorization,
@@ -152,6 +167,47 @@ export function createGraphQLHandler(prisma: PrismaClient, config: Config, limit
       }
     },
   });
+}
+
+const ANONYMOUS = new Viewer(
+  { id: NIL_UUID, name: "" },
+  { id: NIL_UUID, displayName: "", email: "", role: "member" },
+  [],
+  null,
+);
+
+/** True when every operation of the document selects only __schema, __type or __typename. */
+export function isIntrospectionOnly(query: string | undefined): boolean {
+  if (!query) return false;
+  let document: DocumentNode;
+  try {
+    document = parse(query);
+  } catch {
+    return false;
+  }
+  const fragments = new Map(
+    document.definitions.flatMap((d) =>
+      d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [],
+    ),
+  );
+  const onlyMeta = (selections: readonly SelectionNode[], seen: Set<string>): boolean =>
+    selections.every((s) => {
+      if (s.kind === Kind.FIELD) return s.name.value.startsWith("__");
+      if (s.kind === Kind.INLINE_FRAGMENT) return onlyMeta(s.selectionSet.selections, seen);
+      const fragment = fragments.get(s.name.value);
+      if (!fragment || seen.has(s.name.value)) return false;
+      return onlyMeta(fragment.selectionSet.selections, new Set([...seen, s.name.value]));
+    });
+  const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+  return (
+    operations.length > 0 &&
+    operations.every(
+      (o) =>
+        o.kind === Kind.OPERATION_DEFINITION &&
+        o.operation === "query" &&
+        onlyMeta(o.selectionSet.selections, new Set()),
+    )
+  );
 }
 
 export function headerValue(value: string | string[] | undefined): string | undefined {

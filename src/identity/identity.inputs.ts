@@ -10,6 +10,13 @@ const scopeList = z
   .min(1, "a key needs at least one scope")
   .max(64);
 
+/** A caller's own identifier for a user or project (seed 002): printable text, unique per organisation. */
+export const ExternalIdSchema = z
+  .string()
+  .min(1, "Must not be empty")
+  .max(255, "Must be at most 255 characters")
+  .regex(/^[^\p{Cc}]+$/u, "Must not contain control characters");
+
 export const CreateOrganizationInput = z.object({
   name: z.string().trim().min(1, "must not be blank").max(200),
   ownerEmail: z.email().max(320).optional(),
@@ -20,6 +27,7 @@ export const CreateUserInput = z.object({
   email: z.email().max(320),
   displayName: z.string().trim().min(1, "must not be blank").max(200),
   role: RoleSchema.default("member"),
+  externalId: ExternalIdSchema.optional(),
 });
 
 export const CreateApiKeyInput = z.object({
@@ -36,13 +44,6 @@ export const CreateApiKeyInput = z.object({
 export type CreateOrganizationInput = z.input<typeof CreateOrganizationInput>;
 export type CreateUserInput = z.input<typeof CreateUserInput>;
 export type CreateApiKeyInput = z.input<typeof CreateApiKeyInput>;
-
-/** A caller's own identifier for a user or project (seed 002): printable text, unique per organisation. */
-export const ExternalIdSchema = z
-  .string()
-  .min(1, "Must not be empty")
-  .max(255, "Must be at most 255 characters")
-  .regex(/^[^\p{Cc}]+$/u, "Must not contain control characters");
 
 /** PATCH /v1/users/{user_id}: a role, an external id (null clears it), or both. */
 export const UpdateUserInput = z

@@ -1,6 +1,6 @@
 // Organisations are created by the admin CLI and by the demo seed, never over the API: an API
 // key is always inside one organisation.
-import type { PrismaClient } from "../generated/prisma/client.js";
+import type { Prisma, PrismaClient } from "../generated/prisma/client.js";
 import { parseInput } from "../validation.js";
 import { type CreatedApiKey, issueApiKey } from "./api-keys.service.js";
 import { CreateOrganizationInput } from "./identity.inputs.js";
@@ -17,33 +17,40 @@ export async function createOrganization(
   input: CreateOrganizationInput,
   options: { isDemo?: boolean; ownerKeySecret?: string } = {},
 ): Promise<CreatedOrganization> {
+  return prisma.$transaction((tx) => createOrganizationIn(tx, input, options));
+}
+
+/** The same, inside a transaction the caller holds (the demo seed's, under its lock). */
+export async function createOrganizationIn(
+  tx: Prisma.TransactionClient,
+  input: CreateOrganizationInput,
+  options: { isDemo?: boolean; ownerKeySecret?: string } = {},
+): Promise<CreatedOrganization> {
   const data = parseInput(CreateOrganizationInput, input);
-  return prisma.$transaction(async (tx) => {
-    const organization = await tx.organization.create({
-      data: { name: data.name, isDemo: options.isDemo ?? false },
-    });
-    const owner = await tx.user.create({
-      data: {
-        organizationId: organization.id,
-        email: (data.ownerEmail ?? `owner@${slug(data.name)}.example`).toLowerCase(),
-        displayName: data.ownerName ?? `${data.name} Owner`,
-        role: "owner",
-      },
-    });
-    const ownerKey = await issueApiKey(tx, {
-      organizationId: organization.id,
-      userId: owner.id,
-      name: "Owner key",
-      scopes: [ALL_SCOPES],
-      canActForUsers: true,
-      secret: options.ownerKeySecret,
-    });
-    return {
-      organization: { id: organization.id, name: organization.name },
-      owner: { id: owner.id, email: owner.email, displayName: owner.displayName },
-      ownerKey,
-    };
+  const organization = await tx.organization.create({
+    data: { name: data.name, isDemo: options.isDemo ?? false },
   });
+  const owner = await tx.user.create({
+    data: {
+      organizationId: organization.id,
+      email: (data.ownerEmail ?? `owner@${slug(data.name)}.example`).toLowerCase(),
+      displayName: data.ownerName ?? `${data.name} Owner`,
+      role: "owner",
+    },
+  });
+  const ownerKey = await issueApiKey(tx, {
+    organizationId: organization.id,
+    userId: owner.id,
+    name: "Owner key",
+    scopes: [ALL_SCOPES],
+    canActForUsers: true,
+    secret: options.ownerKeySecret,
+  });
+  return {
+    organization: { id: organization.id, name: organization.name },
+    owner: { id: owner.id, email: owner.email, displayName: owner.displayName },
+    ownerKey,
+  };
 }
 
 function slug(name: string): string {

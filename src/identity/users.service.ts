@@ -24,9 +24,26 @@ export class UserService {
       where: { organizationId_email: { organizationId, email } },
     });
     if (existing) throw new ConflictError(`A user with e-mail ${email} already exists`, { field: "email" });
-    return this.prisma.user.create({
-      data: { organizationId, email, displayName: data.displayName, role: data.role },
-    });
+    try {
+      return await this.prisma.user.create({
+        data: {
+          organizationId,
+          email,
+          displayName: data.displayName,
+          role: data.role,
+          externalId: data.externalId,
+        },
+      });
+    } catch (error) {
+      // Concurrent creates with one e-mail, or an external id already taken.
+      if ((error as { code?: string }).code === "P2002")
+        throw new ConflictError(
+          data.externalId === undefined
+            ? `A user with e-mail ${email} already exists`
+            : `A user with e-mail ${email} or external_id ${data.externalId} already exists`,
+        );
+      throw error;
+    }
   }
 
   async get(id: string): Promise<User> {

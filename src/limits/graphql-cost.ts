@@ -2,7 +2,13 @@
 // field resolutions, at least one. Each field counts once per parent item; a field with a
 // `first`/`last`/`limit`/`pageSize` argument multiplies its subtree by that size (at most 100,
 // the largest page any list returns).
-import { type DocumentNode, Kind, type OperationDefinitionNode, type SelectionSetNode, type ValueNode } from "graphql";
+import {
+  type DocumentNode,
+  Kind,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValueNode,
+} from "graphql";
 
 const PAGE_ARGUMENTS = new Set(["first", "last", "limit", "pageSize"]);
 const MAX_PAGE = 100;
@@ -17,12 +23,21 @@ function argumentSize(value: ValueNode, variables: Record<string, unknown>): num
   return undefined;
 }
 
-export function estimateCost(document: DocumentNode, variables: Record<string, unknown> = {}, operationName?: string | null): number {
+export function estimateCost(
+  document: DocumentNode,
+  variables: Record<string, unknown> = {},
+  operationName?: string | null,
+): number {
   const fragments = new Map(
-    document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d.selectionSet] as const] : [])),
+    document.definitions.flatMap((d) =>
+      d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d.selectionSet] as const] : [],
+    ),
   );
-  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  const operation = operations.find((o) => !operationName || o.name?.value === operationName) ?? operations[0];
+  const operations = document.definitions.filter(
+    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
+  );
+  const operation =
+    operations.find((o) => !operationName || o.name?.value === operationName) ?? operations[0];
   if (!operation) return 0;
 
   const visit = (set: SelectionSetNode, multiplier: number, seen: Set<string>): number => {
@@ -33,7 +48,9 @@ export function estimateCost(document: DocumentNode, variables: Record<string, u
         cost += multiplier;
         if (selection.selectionSet) {
           const page = selection.arguments?.find((a) => PAGE_ARGUMENTS.has(a.name.value));
-          const size = page ? Math.min(MAX_PAGE, Math.max(1, argumentSize(page.value, variables) ?? MAX_PAGE)) : 1;
+          const size = page
+            ? Math.min(MAX_PAGE, Math.max(1, argumentSize(page.value, variables) ?? MAX_PAGE))
+            : 1;
           cost += visit(selection.selectionSet, multiplier * size, seen);
         }
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {

@@ -2,7 +2,12 @@
 // surface. Counters live in Redis when REDIS_URL is set, so instances share them; in process
 // memory otherwise. rate-limiter-flexible does the atomic counting in both stores.
 import { Redis } from "ioredis";
-import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
+import {
+  type RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+} from "rate-limiter-flexible";
 import type { Config } from "../config.js";
 import type { Viewer } from "../identity/viewer.js";
 
@@ -18,8 +23,13 @@ export class RateLimiter {
   private readonly limiters = new Map<number, RateLimiterAbstract>();
   private readonly redis: Redis | undefined;
 
-  constructor(private readonly config: Config["rateLimit"], redisUrl: string | undefined) {
-    this.redis = redisUrl ? new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false }) : undefined;
+  constructor(
+    private readonly config: Config["rateLimit"],
+    redisUrl: string | undefined,
+  ) {
+    this.redis = redisUrl
+      ? new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false })
+      : undefined;
     // A Redis outage must not take the API down: the limiter then counts in memory (insurance).
     this.redis?.on("error", () => {});
   }
@@ -27,9 +37,15 @@ export class RateLimiter {
   private limiterFor(points: number): RateLimiterAbstract {
     let limiter = this.limiters.get(points);
     if (!limiter) {
-      const options = { points, duration: this.config.windowSeconds, keyPrefix: `rl:${points}:${this.config.windowSeconds}` };
+      const options = {
+        points,
+        duration: this.config.windowSeconds,
+        keyPrefix: `rl:${points}:${this.config.windowSeconds}`,
+      };
       const memory = new RateLimiterMemory(options);
-      limiter = this.redis ? new RateLimiterRedis({ ...options, storeClient: this.redis, insuranceLimiter: memory }) : memory;
+      limiter = this.redis
+        ? new RateLimiterRedis({ ...options, storeClient: this.redis, insuranceLimiter: memory })
+        : memory;
       this.limiters.set(points, limiter);
     }
     return limiter;
@@ -38,13 +54,24 @@ export class RateLimiter {
   /** Charges `points` to the viewer's key. Keyless viewers (CLI, seed) are not limited. */
   async consume(viewer: Viewer, points = 1): Promise<RateLimitVerdict> {
     const limit = viewer.rateLimitPerMinute ?? this.config.perMinute;
-    if (!viewer.apiKeyId) return { allowed: true, limit, remaining: limit, resetSeconds: this.config.windowSeconds };
+    if (!viewer.apiKeyId)
+      return { allowed: true, limit, remaining: limit, resetSeconds: this.config.windowSeconds };
     try {
       const res = await this.limiterFor(limit).consume(viewer.apiKeyId, points);
-      return { allowed: true, limit, remaining: res.remainingPoints, resetSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)) };
+      return {
+        allowed: true,
+        limit,
+        remaining: res.remainingPoints,
+        resetSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
+      };
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) {
-        return { allowed: false, limit, remaining: 0, resetSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)) };
+        return {
+          allowed: false,
+          limit,
+          remaining: 0,
+          resetSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)),
+        };
       }
       throw rejection;
     }

@@ -13,6 +13,14 @@ import {
   UpdateProjectInput,
 } from "./projects.inputs.js";
 
+/**
+ * Membership changes of one project run one at a time: the row lock makes a concurrent PUT of
+ * the same user see the first one's member, and keeps two removals from taking the last owner.
+ */
+async function lockProject(tx: Prisma.TransactionClient, projectId: string): Promise<void> {
+  await tx.$queryRaw`SELECT id FROM projects WHERE id = ${projectId}::uuid FOR UPDATE`;
+}
+
 export type MemberWithUser = ProjectMember & { user: User };
 export type Slice<T> = { items: T[]; total: number };
 
@@ -135,6 +143,7 @@ export class ProjectService {
     const project = await this.findActive(projectId);
     const user = await this.findUser(userId);
     return this.prisma.$transaction(async (tx) => {
+      await lockProject(tx, project.id);
       const existing = await tx.projectMember.findUnique({
         where: { projectId_userId: { projectId: project.id, userId: user.id } },
       });
@@ -167,6 +176,7 @@ export class ProjectService {
       : null;
     if (!member) throw new NotFoundError(`User ${userId} is not a member of project ${project.id}`);
     return this.prisma.$transaction(async (tx) => {
+      await lockProject(tx, project.id);
       if (member.role === "owner") await this.keepAnOwner(tx, project.id);
       await tx.projectMember.delete({ where: { id: member.id } });
       return member;

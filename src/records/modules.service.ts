@@ -1,5 +1,6 @@
 // Modules and their field schemas, confined to the viewer's organisation. The organisation's
 // modules are read once per request (one statement) and served from that cache afterwards.
+import { createHash } from "node:crypto";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import type { Prisma, PrismaClient, RecordModule } from "../generated/prisma/client.js";
 import type { Viewer } from "../identity/viewer.js";
@@ -64,6 +65,48 @@ export function displayFieldsOf(module: ModuleDef): string[] {
   return firstText ? [firstText.slug] : [];
 }
 
+/**
+ * Sort and range filters on a custom field read an expression of the JSONB value
+ * (advanced-filter.ts `targetExpression`); a partial B-tree index on exactly that expression,
+ * per module, lets PostgreSQL stop after one page and answer ranges without decoding every
+ * record's JSON (docs/records.md, "Indexes"). Equality and `in` use the GIN index on `fields`.
+ * Numbers and dates are indexed newest/largest first, texts A to Z, both with nulls last, as
+ * the lists sort them. Built CONCURRENTLY so writes go on; a failure only costs speed.
+ */
+export async function ensureFieldIndexes(prisma: PrismaClient, module: ModuleDef): Promise<void> {
+  for (const field of module.fields) {
+    const key = indexKey(field);
+    if (!key) continue;
+    // Slugs match SLUG (lower snake case) and ids are uuids: both safe to inline in DDL.
+    const name = `records_f_${createHash("md5").update(`${module.id}:${field.slug}:${key}`).digest("hex").slice(0, 20)}`;
+    const ddl = `INDEX IF NOT EXISTS "${name}" ON records (${key}) WHERE module_id = '${module.id}'::uuid`;
+    try {
+      await prisma.$executeRawUnsafe(`CREATE ${ddl.replace("INDEX", "INDEX CONCURRENTLY")}`);
+    } catch {
+      await prisma.$executeRawUnsafe(`CREATE ${ddl}`).catch(() => {});
+    }
+  }
+}
+
+function indexKey(field: FieldDefinition): string | null {
+  if (field.relationshipType === "many_to_many" || field.type === "multi_select") return null;
+  const slug = `'${field.slug}'::text`;
+  switch (field.type) {
+    case "number":
+    case "currency":
+      return `(CASE WHEN jsonb_typeof(fields -> ${slug}) = 'number'::text THEN (fields ->> ${slug})::numeric END) DESC NULLS LAST, id DESC`;
+    case "date":
+    case "datetime":
+      return `((fields ->> ${slug}) COLLATE "C") DESC NULLS LAST, id DESC`;
+    case "text":
+    case "select":
+    case "email":
+      return `(fields ->> ${slug}) ASC NULLS LAST, id ASC`;
+    default:
+      return null;
+  }
+}
+
 export class ModuleService {
   private cache: Promise<ModuleDef[]> | null = null;
 
@@ -117,7 +160,9 @@ export class ModuleService {
         },
       });
       this.cache = null;
-      return toModuleDef(row);
+      const module = toModuleDef(row);
+      await ensureFieldIndexes(this.prisma, module);
+      return module;
     } catch (error) {
       if ((error as { code?: string }).code === "P2002") {
         throw new ConflictError(`A module with slug ${data.slug} already exists`, { field: "slug" });
@@ -148,7 +193,9 @@ export class ModuleService {
       },
     });
     this.cache = null;
-    return toModuleDef(row);
+    const module = toModuleDef(row);
+    await ensureFieldIndexes(this.prisma, module);
+    return module;
   }
 
   /** Deletes a module with all its records; refused while other modules reference it. */

@@ -196,17 +196,17 @@ builder.node(ModuleRef, {
           svc(ctx).connection(
             module,
             {
-            first: args.first,
-            after: args.after,
-            last: args.last,
-            before: args.before,
-            offset: args.offset,
-            search: args.search,
-            filter: args.filter ? filterTree(args.filter) : undefined,
-            labelIds: args.labelIds,
-            typeIds: args.typeIds,
-            orderBy: args.orderBy?.map((o) => ({ field: o.field, direction: o.direction ?? "asc" })),
-            trashed: args.trashed,
+              first: args.first,
+              after: args.after,
+              last: args.last,
+              before: args.before,
+              offset: args.offset,
+              search: args.search,
+              filter: args.filter ? filterTree(args.filter) : undefined,
+              labelIds: args.labelIds,
+              typeIds: args.typeIds,
+              orderBy: args.orderBy?.map((o) => ({ field: o.field, direction: o.direction ?? "asc" })),
+              trashed: args.trashed,
             },
             // The total rides along with the page (one statement) only when someone reads it.
             { withTotal: selects(info, "totalCount") },
@@ -288,6 +288,13 @@ builder.node(RecordRef, {
         resolve: async (r, args, ctx) => {
           const module = await moduleOf(r, ctx);
           const field = module.fields.find((f) => f.slug === args.reference && f.type === "reference");
+          if (module.fields.some((f) => f.slug === args.reference && f.type === "user")) {
+            // A RecordConnection holds records; user targets are read from `fields` (usr_ ids).
+            throw new ValidationError(
+              `reference: "${args.reference}" targets users, not records; its user ids are in fields.${args.reference}`,
+              [{ field: "reference", message: `"${args.reference}" is a user reference` }],
+            );
+          }
           if (!field) {
             throw new ValidationError(
               `reference: no record reference "${args.reference}" in module ${module.slug}`,

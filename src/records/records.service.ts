@@ -287,7 +287,9 @@ export class RecordService {
     offset: number,
     withTotal: boolean,
   ): Promise<{ rows: Array<RecordRow & Record<string, unknown>>; total: number | null }> {
-    const keyColumns = keys.map((k, i) => Prisma.sql`${targetExpression(k.target)} AS ${Prisma.raw(`k${i}`)}`);
+    const keyColumns = keys.map(
+      (k, i) => Prisma.sql`${targetExpression(k.target)} AS ${Prisma.raw(`k${i}`)}`,
+    );
     const inner = Prisma.sql`SELECT ${SELECT}, ${Prisma.join(keyColumns, ", ")} FROM records r
       WHERE ${Prisma.join(paged, " AND ")} ORDER BY ${this.orderSql(keys, reverse)} LIMIT ${limit} OFFSET ${offset}`;
     if (!withTotal) {
@@ -299,7 +301,9 @@ export class RecordService {
       SELECT t.total, p.* FROM (SELECT count(*)::int AS total FROM records r WHERE ${Prisma.join(where, " AND ")}) t
       LEFT JOIN LATERAL (${inner}) p ON TRUE ORDER BY ${outerOrder}`;
     const total = rows[0]?.total ?? 0;
-    const page = rows.filter((r) => r.id !== null).map((r) => stripTotal(r) as RecordRow & Record<string, unknown>);
+    const page = rows
+      .filter((r) => r.id !== null)
+      .map((r) => stripTotal(r) as RecordRow & Record<string, unknown>);
     return { rows: page, total };
   }
 

@@ -1,11 +1,11 @@
 // Authentication for REST routes: every route authenticates unless its config says `public`.
 // It runs in onRequest, so a request without a valid key is refused before its body is read.
 import type { FastifyInstance } from "fastify";
-import type { PrismaClient } from "../generated/prisma/client.js";
 import { RateLimitedError } from "../errors.js";
+import type { PrismaClient } from "../generated/prisma/client.js";
 import { authenticate } from "../identity/authenticate.js";
-import { type RateLimiter, rateLimitHeaders } from "../limits/rate-limiter.js";
 import type { Viewer } from "../identity/viewer.js";
+import { type RateLimiter, rateLimitHeaders } from "../limits/rate-limiter.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -19,7 +19,11 @@ declare module "fastify" {
   }
 }
 
-export function installAuthentication(app: FastifyInstance, prisma: PrismaClient, limiter: RateLimiter): void {
+export function installAuthentication(
+  app: FastifyInstance,
+  prisma: PrismaClient,
+  limiter: RateLimiter,
+): void {
   app.decorateRequest("viewer", null);
   app.addHook("onRequest", async (request, reply) => {
     const config = request.routeOptions.config;

@@ -48,7 +48,9 @@ export function installIdempotency(app: FastifyInstance, prisma: PrismaClient, t
     const hash = requestHash(request);
     const expiresAt = new Date(Date.now() + ttlHours * 3_600_000);
 
-    await prisma.idempotencyKey.deleteMany({ where: { organizationId, key, expiresAt: { lte: new Date() } } });
+    await prisma.idempotencyKey.deleteMany({
+      where: { organizationId, key, expiresAt: { lte: new Date() } },
+    });
     const claimed = await prisma.$executeRaw`
       INSERT INTO idempotency_keys (organization_id, key, request_hash, state, expires_at)
       VALUES (${organizationId}::uuid, ${key}, ${hash}, 'in_progress', ${expiresAt})
@@ -57,15 +59,21 @@ export function installIdempotency(app: FastifyInstance, prisma: PrismaClient, t
       request.idempotency = { organizationId, key };
       return;
     }
-    const existing = await prisma.idempotencyKey.findUnique({ where: { organizationId_key: { organizationId, key } } });
+    const existing = await prisma.idempotencyKey.findUnique({
+      where: { organizationId_key: { organizationId, key } },
+    });
     if (!existing) throw new ConflictError("A request with this Idempotency-Key just finished; retry it");
     if (existing.requestHash !== hash) {
-      throw new UnprocessableError("This Idempotency-Key was already used with a different request", [
-        { field: "Idempotency-Key", message: "already used with a different method, path or body" },
-      ], "idempotency_key_reused");
+      throw new UnprocessableError(
+        "This Idempotency-Key was already used with a different request",
+        [{ field: "Idempotency-Key", message: "already used with a different method, path or body" }],
+        "idempotency_key_reused",
+      );
     }
     if (existing.state !== "completed" || existing.statusCode === null) {
-      throw new ConflictError("A request with this Idempotency-Key is still in progress", { idempotencyKey: key });
+      throw new ConflictError("A request with this Idempotency-Key is still in progress", {
+        idempotencyKey: key,
+      });
     }
     request.replayed = true;
     reply.code(existing.statusCode).header("idempotent-replayed", "true");
@@ -99,7 +107,9 @@ export function installIdempotency(app: FastifyInstance, prisma: PrismaClient, t
   // handler's reply; a request aborted before any reply releases its claim here.
   app.addHook("onResponse", async (request) => {
     if (request.idempotency) {
-      await prisma.idempotencyKey.delete({ where: { organizationId_key: request.idempotency } }).catch(() => {});
+      await prisma.idempotencyKey
+        .delete({ where: { organizationId_key: request.idempotency } })
+        .catch(() => {});
     }
   });
 }
@@ -109,4 +119,3 @@ export async function purgeExpiredIdempotencyKeys(prisma: PrismaClient): Promise
   const { count } = await prisma.idempotencyKey.deleteMany({ where: { expiresAt: { lte: new Date() } } });
   return count;
 }
-

@@ -7,12 +7,26 @@ let t: TestApp;
 let acme: TestOrg;
 let globex: TestOrg;
 
-type Event = { action: string; transport: string; resourceType: string | null; resourceId: string | null; status: number; requestId: string; forwardedUser: string | null; user: { displayName: string } | null };
+type Event = {
+  action: string;
+  transport: string;
+  resourceType: string | null;
+  resourceId: string | null;
+  status: number;
+  requestId: string;
+  forwardedUser: string | null;
+  user: { displayName: string } | null;
+};
 const EVENTS = `query ($filter: AuditEventFilter) { auditEvents(first: 50, filter: $filter) { totalCount edges { node {
   action transport resourceType resourceId status requestId forwardedUser user { displayName } apiKey { name } occurredAt } } } }`;
 
 async function events(key: string, filter?: Record<string, unknown>) {
-  const { body } = await gql<{ auditEvents: { totalCount: number; edges: Array<{ node: Event }> } }>(t.app, key, EVENTS, { filter });
+  const { body } = await gql<{ auditEvents: { totalCount: number; edges: Array<{ node: Event }> } }>(
+    t.app,
+    key,
+    EVENTS,
+    { filter },
+  );
   expect(body.errors).toBeUndefined();
   return body.data!.auditEvents.edges.map((e) => e.node);
 }
@@ -26,9 +40,15 @@ afterAll(() => t.close());
 
 describe("audit trail", () => {
   it("records a REST write with key, user, X-Forwarded-User and request id", async () => {
-    const mike = await t.prisma.user.create({ data: { organizationId: acme.id, email: "mike@acme.example", displayName: "Mike" } });
+    const mike = await t.prisma.user.create({
+      data: { organizationId: acme.id, email: "mike@acme.example", displayName: "Mike" },
+    });
     const key = await createKey(t.prisma, acme, { scopes: ["*"], canActForUsers: true });
-    const created = await rest(t.app, key).post("/v1/modules/contacts/records", { displayName: "Audited", fields: { name: "Audited" } }, { "x-forwarded-user": "mike@acme.example", "x-request-id": "audit-req-1" });
+    const created = await rest(t.app, key).post(
+      "/v1/modules/contacts/records",
+      { displayName: "Audited", fields: { name: "Audited" } },
+      { "x-forwarded-user": "mike@acme.example", "x-request-id": "audit-req-1" },
+    );
     expect(created.status).toBe(201);
     const [event] = await events(acme.key, { resourceId: created.body.record.id });
     expect(event).toMatchObject({
@@ -47,20 +67,38 @@ describe("audit trail", () => {
   it("records a GraphQL mutation, and not a query", async () => {
     const before = (await events(acme.key)).length;
     await gql(t.app, acme.key, "{ viewer { scopes } }");
-    const mutation = await gql(t.app, acme.key, `mutation { createApiKey(input: { name: "audited", scopes: [USERS_READ] }) { apiKey { id } } }`, undefined, {
-      "x-request-id": "audit-req-2",
-    });
+    const mutation = await gql(
+      t.app,
+      acme.key,
+      `mutation { createApiKey(input: { name: "audited", scopes: [USERS_READ] }) { apiKey { id } } }`,
+      undefined,
+      {
+        "x-request-id": "audit-req-2",
+      },
+    );
     expect(mutation.body.errors).toBeUndefined();
     const after = await events(acme.key);
     expect(after.length).toBe(before + 1);
-    expect(after[0]).toMatchObject({ action: "mutation createApiKey", transport: "graphql", status: 200, requestId: "audit-req-2", user: { displayName: "Acme Owner" } });
+    expect(after[0]).toMatchObject({
+      action: "mutation createApiKey",
+      transport: "graphql",
+      status: 200,
+      requestId: "audit-req-2",
+      user: { displayName: "Acme Owner" },
+    });
   });
 
   it("does not record failed writes", async () => {
     const before = (await events(acme.key)).length;
-    const failed = await rest(t.app, acme.key).post("/v1/modules/contacts/records", { fields: { email: "nope" } });
+    const failed = await rest(t.app, acme.key).post("/v1/modules/contacts/records", {
+      fields: { email: "nope" },
+    });
     expect(failed.status).toBe(400);
-    const denied = await gql(t.app, acme.key, `mutation { createApiKey(input: { name: " ", scopes: [ALL] }) { secret } }`);
+    const denied = await gql(
+      t.app,
+      acme.key,
+      `mutation { createApiKey(input: { name: " ", scopes: [ALL] }) { secret } }`,
+    );
     expect(denied.body.errors).toBeDefined();
     expect((await events(acme.key)).length).toBe(before);
   });

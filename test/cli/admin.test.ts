@@ -45,24 +45,65 @@ describe("npm run admin", { timeout: 120_000 }, () => {
     const json = await admin("org", "create", "Hooli", "--json", "--owner-email", "gavin@hooli.example");
     expect(json.code).toBe(0);
     const created = JSON.parse(json.stdout);
-    expect(created).toMatchObject({ name: "Hooli", ownerEmail: "gavin@hooli.example", apiKey: expect.stringMatching(/^gwk_/) });
+    expect(created).toMatchObject({
+      name: "Hooli",
+      ownerEmail: "gavin@hooli.example",
+      apiKey: expect.stringMatching(/^gwk_/),
+    });
     orgId = created.organizationId;
   });
 
   it("user create adds a user; a duplicate e-mail is refused", async () => {
-    const ok = await admin("user", "create", "--org", orgId, "--email", "Dinesh@Hooli.example", "--name", "Dinesh", "--role", "admin", "--json");
+    const ok = await admin(
+      "user",
+      "create",
+      "--org",
+      orgId,
+      "--email",
+      "Dinesh@Hooli.example",
+      "--name",
+      "Dinesh",
+      "--role",
+      "admin",
+      "--json",
+    );
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ email: "dinesh@hooli.example", role: "admin" });
-    const dup = await admin("user", "create", "--org", orgId, "--email", "dinesh@hooli.example", "--name", "Again");
+    const dup = await admin(
+      "user",
+      "create",
+      "--org",
+      orgId,
+      "--email",
+      "dinesh@hooli.example",
+      "--name",
+      "Again",
+    );
     expect(dup.code).toBe(1);
     expect(dup.stderr).toContain("conflict");
   });
 
   it("key create / list / revoke", async () => {
-    const created = await admin("key", "create", "--org", orgId, "--name", "ci", "--scopes", "users:read,records:read", "--expires", "2099-01-01", "--json");
+    const created = await admin(
+      "key",
+      "create",
+      "--org",
+      orgId,
+      "--name",
+      "ci",
+      "--scopes",
+      "users:read,records:read",
+      "--expires",
+      "2099-01-01",
+      "--json",
+    );
     expect(created.code).toBe(0);
     const key = JSON.parse(created.stdout);
-    expect(key).toMatchObject({ name: "ci", scopes: ["users:read", "records:read"], apiKey: expect.stringMatching(/^gwk_/) });
+    expect(key).toMatchObject({
+      name: "ci",
+      scopes: ["users:read", "records:read"],
+      apiKey: expect.stringMatching(/^gwk_/),
+    });
     keyId = key.id;
 
     const listed = await admin("key", "list", "--org", orgId, "--json");

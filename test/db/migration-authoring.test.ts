@@ -14,7 +14,9 @@ describe("migration authoring", () => {
     expect(schema, "run `npm run db:migration -- <name>`").toBe(lastMigrated);
   });
 
-  it("db:migration writes nothing when the schema matches, and rejects a bad name", { timeout: 120_000 }, () => {
+  it("db:migration writes nothing when the schema matches, and rejects a bad name", {
+    timeout: 120_000,
+  }, () => {
     const before = readdirSync(path.join(root, "prisma/migrations"));
     const run = (name: string) =>
       spawnSync(process.execPath, ["scripts/db-migration.mjs", name], {

@@ -1,10 +1,9 @@
 import { createHash } from "node:crypto";
-import { readdirSync } from "node:fs";
-import { readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../src/db/embedded.js";
-import { MIGRATIONS_DIR, migrate, readMigrations } from "../../src/db/migrator.js";
+import { readdirSync, readFileSync } from "node:fs";
 import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type EmbeddedPostgres, startEmbeddedPostgres } from "../../src/db/embedded.js";
+import { MIGRATIONS_DIR, migrate, readMigrations } from "../../src/db/migrator.js";
 import { createScratchDatabase, testDatabaseServerUrl } from "../helpers/database.js";
 
 const quiet = { info() {}, warn() {} };
@@ -72,11 +71,21 @@ describe("migrator", () => {
   });
 
   it("rolls a failing migration back and records nothing for it", async () => {
-    const broken = [...readMigrations(), { name: "29990101000000_broken", sql: "CREATE TABLE ok_part (id int); SELECT no_such_column FROM nowhere;", checksum: "f".repeat(64) }];
+    const broken = [
+      ...readMigrations(),
+      {
+        name: "29990101000000_broken",
+        sql: "CREATE TABLE ok_part (id int); SELECT no_such_column FROM nowhere;",
+        checksum: "f".repeat(64),
+      },
+    ];
     await expect(migrate(target.url, quiet, broken)).rejects.toThrow(/29990101000000_broken failed/);
     const tables = await rows(target.url, "SELECT to_regclass('ok_part') AS t");
     expect(tables[0]!.t).toBeNull();
-    const recorded = await rows(target.url, `SELECT 1 FROM "_prisma_migrations" WHERE migration_name = '29990101000000_broken'`);
+    const recorded = await rows(
+      target.url,
+      `SELECT 1 FROM "_prisma_migrations" WHERE migration_name = '29990101000000_broken'`,
+    );
     expect(recorded).toHaveLength(0);
   });
 });
@@ -87,7 +96,11 @@ describe.runIf(testDatabaseServerUrl())("migrator on a shared PostgreSQL", () =>
     try {
       const results = await Promise.all([1, 2, 3, 4].map(() => migrate(scratch.url, quiet)));
       const all = results.flat();
-      expect(all.sort()).toEqual(readMigrations().map((m) => m.name).sort());
+      expect(all.sort()).toEqual(
+        readMigrations()
+          .map((m) => m.name)
+          .sort(),
+      );
       const recorded = await rows(scratch.url, `SELECT migration_name FROM "_prisma_migrations"`);
       expect(recorded).toHaveLength(readMigrations().length);
     } finally {

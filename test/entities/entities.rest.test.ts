@@ -454,3 +454,53 @@ describe("lists", () => {
     expectError(await get("/v1/entities?fields=id,secret", org.key), 400, "validation_error");
   });
 });
+
+describe("robustness", () => {
+  it("any sort, filter key or value answers 200 or 400, never 500 (fast-check)", async () => {
+    const fc = await import("fast-check");
+    const token = fc.oneof(
+      fc.constantFrom(
+        "name",
+        "-name",
+        "created_at",
+        "-updated_at",
+        "type",
+        "id",
+        "attributes.country",
+        "-attributes.score",
+      ),
+      fc.string({ maxLength: 12 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(token, { minLength: 1, maxLength: 3 }),
+        fc.string({ maxLength: 10 }),
+        fc.string({ maxLength: 20 }),
+        async (sortParts, key, value) => {
+          const query = new URLSearchParams({ sort: sortParts.join(","), [`attributes.${key}`]: value });
+          const response = await get(`/v1/entities?${query}`);
+          expect([200, 400]).toContain(response.statusCode);
+          if (response.statusCode === 400) expect(response.json().error.code).toBe("validation_error");
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it("the routes are documented in /openapi.json", async () => {
+    const spec = (await t.app.inject({ method: "GET", url: "/openapi.json" })).json();
+    expect(Object.keys(spec.paths)).toEqual(
+      expect.arrayContaining([
+        "/v1/entities",
+        "/v1/entities/{id}",
+        "/v1/projects",
+        "/v1/projects/{id}",
+        "/v1/projects/{id}/members",
+        "/v1/projects/{id}/members/{user_id}",
+      ]),
+    );
+    expect(Object.keys(spec.paths["/v1/entities/{id}"])).toEqual(
+      expect.arrayContaining(["get", "patch", "delete"]),
+    );
+  });
+});

@@ -4,7 +4,16 @@ import { readFileSync } from "node:fs";
 import { printSchema } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { schema } from "../../src/graphql/schema.js";
-import { bearer, createKey, createOrg, createTestApp, decodeGlobalId, gql, type TestApp, type TestOrg } from "../helpers/app.js";
+import {
+  bearer,
+  createKey,
+  createOrg,
+  createTestApp,
+  decodeGlobalId,
+  gql,
+  type TestApp,
+  type TestOrg,
+} from "../helpers/app.js";
 
 let t: TestApp;
 let acme: TestOrg;
@@ -24,11 +33,20 @@ describe("schema.graphql", () => {
 
 describe("Relay nodes", () => {
   it("global ids are opaque and round-trip through node(id:)", async () => {
-    const { body } = await gql<{ viewer: { user: { id: string } } }>(t.app, acme.key, "{ viewer { user { id } } }");
+    const { body } = await gql<{ viewer: { user: { id: string } } }>(
+      t.app,
+      acme.key,
+      "{ viewer { user { id } } }",
+    );
     const id = body.data!.viewer.user.id;
     expect(id).not.toContain(acme.ownerId);
     expect(decodeGlobalId(id)).toEqual({ type: "User", id: acme.ownerId });
-    const node = await gql(t.app, acme.key, "query ($id: ID!) { node(id: $id) { ... on User { displayName } } }", { id });
+    const node = await gql(
+      t.app,
+      acme.key,
+      "query ($id: ID!) { node(id: $id) { ... on User { displayName } } }",
+      { id },
+    );
     expect(node.body.data).toEqual({ node: { displayName: "Acme Owner" } });
   });
 
@@ -42,7 +60,11 @@ describe("limits", () => {
   let limited: TestApp;
   let org: TestOrg;
   beforeAll(async () => {
-    limited = await createTestApp({ GRAPHQL_MAX_DEPTH: "2", GRAPHQL_MAX_COST: "10", GRAPHQL_MAX_ALIASES: "1" });
+    limited = await createTestApp({
+      GRAPHQL_MAX_DEPTH: "2",
+      GRAPHQL_MAX_COST: "10",
+      GRAPHQL_MAX_ALIASES: "1",
+    });
     org = await createOrg(limited.prisma, "Limited");
   });
   afterAll(() => limited.close());
@@ -59,7 +81,11 @@ describe("limits", () => {
   });
 
   it("counts depth through fragments", async () => {
-    const { body } = await gql(limited.app, org.key, "fragment V on Viewer { user { id } } { viewer { ...V } }");
+    const { body } = await gql(
+      limited.app,
+      org.key,
+      "fragment V on Viewer { user { id } } { viewer { ...V } }",
+    );
     expect(body.errors?.[0]?.extensions?.code).toBe("QUERY_TOO_DEEP");
   });
 
@@ -82,7 +108,11 @@ describe("limits", () => {
 
 describe("introspection switch", () => {
   it("is on by default", async () => {
-    const { body } = await gql<{ __schema: { queryType: { name: string } } }>(t.app, acme.key, "{ __schema { queryType { name } } }");
+    const { body } = await gql<{ __schema: { queryType: { name: string } } }>(
+      t.app,
+      acme.key,
+      "{ __schema { queryType { name } } }",
+    );
     expect(body.data?.__schema.queryType.name).toBe("Query");
   });
 
@@ -95,7 +125,11 @@ describe("introspection switch", () => {
       expect(body.errors?.[0]?.message).toMatch(/introspection/i);
       const ok = await gql(closed.app, org.key, "{ viewer { scopes } }");
       expect(ok.body.data).toEqual({ viewer: { scopes: ["*"] } });
-      const page = await closed.app.inject({ method: "GET", url: "/graphql", headers: { accept: "text/html" } });
+      const page = await closed.app.inject({
+        method: "GET",
+        url: "/graphql",
+        headers: { accept: "text/html" },
+      });
       expect(page.headers["content-type"]).not.toMatch(/text\/html/);
     } finally {
       await closed.close();
@@ -118,7 +152,9 @@ describe("GraphiQL", () => {
       expect(response.statusCode).toBe(200);
       expect(response.headers["cache-control"]).toContain("immutable");
     }
-    const options = JSON.parse(/<script type="application\/json" id="graphiql-options">(.*?)<\/script>/s.exec(html)![1]!);
+    const options = JSON.parse(
+      /<script type="application\/json" id="graphiql-options">(.*?)<\/script>/s.exec(html)![1]!,
+    );
     expect(options.defaultQuery).toContain("viewer");
     expect(options.headers).toContain("Authorization");
   });
@@ -126,7 +162,12 @@ describe("GraphiQL", () => {
 
 describe("API key management", () => {
   it("createApiKey shows the secret once; it works; apiKeys never shows it; revokeApiKey stops it", async () => {
-    const created = await gql<{ createApiKey: { secret: string; apiKey: { id: string; name: string; prefix: string; scopes: string[] } } }>(
+    const created = await gql<{
+      createApiKey: {
+        secret: string;
+        apiKey: { id: string; name: string; prefix: string; scopes: string[] };
+      };
+    }>(
       t.app,
       acme.key,
       `mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret apiKey { id name prefix scopes expiresAt } } }`,
@@ -145,11 +186,22 @@ describe("API key management", () => {
 
     const listed = await gql(t.app, acme.key, "{ apiKeys { id name prefix } }");
     expect(JSON.stringify(listed.body)).not.toContain(secret);
-    expect(listed.body.data?.apiKeys).toContainEqual({ id: apiKey.id, name: "reader", prefix: apiKey.prefix });
+    expect(listed.body.data?.apiKeys).toContainEqual({
+      id: apiKey.id,
+      name: "reader",
+      prefix: apiKey.prefix,
+    });
 
-    const revoked = await gql(t.app, acme.key, "mutation ($id: ID!) { revokeApiKey(id: $id) { revokedAt } }", { id: apiKey.id });
+    const revoked = await gql(
+      t.app,
+      acme.key,
+      "mutation ($id: ID!) { revokeApiKey(id: $id) { revokedAt } }",
+      { id: apiKey.id },
+    );
     expect(revoked.body.data).toEqual({ revokeApiKey: { revokedAt: expect.any(String) } });
-    expect((await t.app.inject({ method: "GET", url: "/v1/users", headers: bearer(secret) })).statusCode).toBe(401);
+    expect(
+      (await t.app.inject({ method: "GET", url: "/v1/users", headers: bearer(secret) })).statusCode,
+    ).toBe(401);
   });
 
   it("rejects bad input with VALIDATION_ERROR naming the field, creating nothing", async () => {
@@ -160,14 +212,49 @@ describe("API key management", () => {
       `mutation { createApiKey(input: { name: "  ", scopes: [ALL], expiresAt: "2001-01-01T00:00:00Z" }) { secret } }`,
     );
     expect(body.errors?.[0]?.extensions?.code).toBe("VALIDATION_ERROR");
-    const fields = (body.errors?.[0]?.extensions?.issues as Array<{ field: string }>).map((i) => i.field).sort();
+    const fields = ((body.errors?.[0]?.extensions?.issues ?? []) as Array<{ field: string }>)
+      .map((i) => i.field)
+      .sort();
     expect(fields).toEqual(["expiresAt", "name"]);
     expect(await t.prisma.apiKey.count()).toBe(before);
   });
 
   it("a key without org:admin cannot create keys", async () => {
     const key = await createKey(t.prisma, acme, { scopes: ["users:read"] });
-    const { body } = await gql(t.app, key, `mutation { createApiKey(input: { name: "x", scopes: [ALL] }) { secret } }`);
+    const { body } = await gql(
+      t.app,
+      key,
+      `mutation { createApiKey(input: { name: "x", scopes: [ALL] }) { secret } }`,
+    );
     expect(body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+  });
+});
+
+describe("introspection before a key is entered (GraphiQL's first schema fetch)", () => {
+  const INTROSPECTION = "query IntrospectionQuery { __schema { queryType { name } types { name } } }";
+
+  it("runs an introspection-only operation without a key", async () => {
+    for (const headers of [{}, { authorization: "Bearer <your API key>" }]) {
+      const response = await t.app.inject({
+        method: "POST",
+        url: "/graphql",
+        headers: { "content-type": "application/json", ...headers },
+        payload: { query: INTROSPECTION },
+      });
+      expect(response.statusCode).toBe(200);
+      expect(response.json().data.__schema.queryType.name).toBe("Query");
+    }
+  });
+
+  it("still needs a key for anything else, even mixed with introspection", async () => {
+    for (const query of [
+      "{ viewer { scopes } }",
+      "{ __schema { queryType { name } } viewer { scopes } }",
+      "fragment F on Query { viewer { scopes } } { ...F }",
+    ]) {
+      const { status, body } = await gql(t.app, null, query);
+      expect(status).toBe(401);
+      expect(body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    }
   });
 });

@@ -12,11 +12,9 @@ afterAll(() => t.close());
 
 describe("viewer", () => {
   it("returns the key's organisation, user and scopes", async () => {
-    const { status, body } = await gql<{ viewer: { organization: { id: string; name: string }; user: { displayName: string }; scopes: string[] } }>(
-      t.app,
-      acme.key,
-      "{ viewer { organization { id name } user { id displayName } scopes } }",
-    );
+    const { status, body } = await gql<{
+      viewer: { organization: { id: string; name: string }; user: { displayName: string }; scopes: string[] };
+    }>(t.app, acme.key, "{ viewer { organization { id name } user { id displayName } scopes } }");
     expect(status).toBe(200);
     expect(body.errors).toBeUndefined();
     expect(body.data?.viewer.organization.name).toBe("Acme");

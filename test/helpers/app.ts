@@ -99,3 +99,6 @@ export function decodeGlobalId(id: string): { type: string; id: string } {
 export function globalId(type: string, id: string): string {
   return Buffer.from(`${type}:${id}`).toString("base64");
 }
+
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are read loosely in assertions
+export type Json = any;

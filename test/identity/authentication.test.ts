@@ -1,7 +1,15 @@
 // Every request authenticates with Authorization: Bearer <key>, on REST and GraphQL alike.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashApiKeySecret } from "../../src/identity/api-key-secret.js";
-import { bearer, createKey, createOrg, createTestApp, gql, type TestApp, type TestOrg } from "../helpers/app.js";
+import {
+  bearer,
+  createKey,
+  createOrg,
+  createTestApp,
+  gql,
+  type TestApp,
+  type TestOrg,
+} from "../helpers/app.js";
 
 let t: TestApp;
 let acme: TestOrg;
@@ -42,7 +50,10 @@ describe("API keys on REST", () => {
   it("answers 401 api_key_expired for an expired key", async () => {
     const key = await createKey(t.prisma, acme, { scopes: ["*"], expiresAt: new Date(Date.now() + 1000) });
     expect((await restStatus(bearer(key))).status).toBe(200);
-    await t.prisma.apiKey.update({ where: { secretHash: hashApiKeySecret(key) }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    await t.prisma.apiKey.update({
+      where: { secretHash: hashApiKeySecret(key) },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
     const { status, body } = await restStatus(bearer(key));
     expect(status).toBe(401);
     expect(body.error.code).toBe("api_key_expired");
@@ -50,7 +61,10 @@ describe("API keys on REST", () => {
 
   it("answers 401 for a revoked key", async () => {
     const key = await createKey(t.prisma, acme, { scopes: ["*"] });
-    await t.prisma.apiKey.update({ where: { secretHash: hashApiKeySecret(key) }, data: { revokedAt: new Date() } });
+    await t.prisma.apiKey.update({
+      where: { secretHash: hashApiKeySecret(key) },
+      data: { revokedAt: new Date() },
+    });
     const { status, body } = await restStatus(bearer(key));
     expect(status).toBe(401);
     expect(body.error.code).toBe("api_key_invalid");
@@ -58,7 +72,9 @@ describe("API keys on REST", () => {
   });
 
   it("answers 401 when the key's user was deactivated", async () => {
-    const user = await t.prisma.user.create({ data: { organizationId: acme.id, email: "gone@acme.example", displayName: "Gone" } });
+    const user = await t.prisma.user.create({
+      data: { organizationId: acme.id, email: "gone@acme.example", displayName: "Gone" },
+    });
     const key = await createKey(t.prisma, acme, { scopes: ["*"], userId: user.id });
     await t.prisma.user.update({ where: { id: user.id }, data: { active: false } });
     expect((await restStatus(bearer(key))).status).toBe(401);
@@ -85,7 +101,10 @@ describe("API keys on REST", () => {
     const key = await createKey(t.prisma, acme, { scopes: ["*"] });
     await restStatus(bearer(key));
     await expect
-      .poll(async () => (await t.prisma.apiKey.findUnique({ where: { secretHash: hashApiKeySecret(key) } }))?.lastUsedAt)
+      .poll(
+        async () =>
+          (await t.prisma.apiKey.findUnique({ where: { secretHash: hashApiKeySecret(key) } }))?.lastUsedAt,
+      )
       .toBeInstanceOf(Date);
   });
 });
@@ -117,27 +136,45 @@ describe("API keys on GraphQL", () => {
 
 describe("X-Forwarded-User", () => {
   it("attributes the request to a matching user when the key may act for users", async () => {
-    const mike = await t.prisma.user.create({ data: { organizationId: acme.id, email: "mike@acme.example", displayName: "Mike" } });
+    const mike = await t.prisma.user.create({
+      data: { organizationId: acme.id, email: "mike@acme.example", displayName: "Mike" },
+    });
     const key = await createKey(t.prisma, acme, { scopes: ["*"], canActForUsers: true });
     for (const forwarded of ["mike@acme.example", "MIKE@acme.example", mike.id]) {
-      const { body } = await gql<{ viewer: { user: { displayName: string } } }>(t.app, key, "{ viewer { user { displayName } } }", undefined, {
-        "x-forwarded-user": forwarded,
-      });
+      const { body } = await gql<{ viewer: { user: { displayName: string } } }>(
+        t.app,
+        key,
+        "{ viewer { user { displayName } } }",
+        undefined,
+        {
+          "x-forwarded-user": forwarded,
+        },
+      );
       expect(body.data?.viewer.user.displayName).toBe("Mike");
     }
   });
 
   it("keeps the key's user when the forwarded user is not one of ours", async () => {
     const key = await createKey(t.prisma, acme, { scopes: ["*"], canActForUsers: true });
-    const { body } = await gql<{ viewer: { user: { displayName: string } } }>(t.app, key, "{ viewer { user { displayName } } }", undefined, {
-      "x-forwarded-user": "external-user-42",
-    });
+    const { body } = await gql<{ viewer: { user: { displayName: string } } }>(
+      t.app,
+      key,
+      "{ viewer { user { displayName } } }",
+      undefined,
+      {
+        "x-forwarded-user": "external-user-42",
+      },
+    );
     expect(body.data?.viewer.user.displayName).toBe("Acme Owner");
   });
 
   it("is refused with 403 for a key that may not act for users", async () => {
     const key = await createKey(t.prisma, acme, { scopes: ["*"] });
-    const response = await t.app.inject({ method: "GET", url: "/v1/users", headers: { ...bearer(key), "x-forwarded-user": "mike@acme.example" } });
+    const response = await t.app.inject({
+      method: "GET",
+      url: "/v1/users",
+      headers: { ...bearer(key), "x-forwarded-user": "mike@acme.example" },
+    });
     expect(response.statusCode).toBe(403);
     expect(response.json().error.message).toMatch(/X-Forwarded-User/);
   });

@@ -1,7 +1,15 @@
 // A key of one organisation cannot read or change anything of another.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashApiKeySecret } from "../../src/identity/api-key-secret.js";
-import { bearer, createOrg, createTestApp, globalId, gql, type TestApp, type TestOrg } from "../helpers/app.js";
+import {
+  bearer,
+  createOrg,
+  createTestApp,
+  globalId,
+  gql,
+  type TestApp,
+  type TestOrg,
+} from "../helpers/app.js";
 
 let t: TestApp;
 let acme: TestOrg;
@@ -19,7 +27,11 @@ const NODE = `query ($id: ID!) { node(id: $id) { id __typename ... on User { ema
 describe("tenant isolation", () => {
   it("node(id:) of another organisation's user, organisation or key is null", async () => {
     const globexKey = await t.prisma.apiKey.findFirstOrThrow({ where: { organizationId: globex.id } });
-    for (const id of [globalId("User", globex.ownerId), globalId("Organization", globex.id), globalId("ApiKey", globexKey.id)]) {
+    for (const id of [
+      globalId("User", globex.ownerId),
+      globalId("Organization", globex.id),
+      globalId("ApiKey", globexKey.id),
+    ]) {
       const { status, body } = await gql(t.app, acme.key, NODE, { id });
       expect(status).toBe(200);
       expect(body.errors).toBeUndefined();
@@ -28,14 +40,22 @@ describe("tenant isolation", () => {
   });
 
   it("node(id:) of one's own objects resolves", async () => {
-    const { body } = await gql<{ node: { email: string } }>(t.app, acme.key, NODE, { id: globalId("User", acme.ownerId) });
+    const { body } = await gql<{ node: { email: string } }>(t.app, acme.key, NODE, {
+      id: globalId("User", acme.ownerId),
+    });
     expect(body.data?.node).toMatchObject({ __typename: "User", email: "owner@acme.example" });
-    const org = await gql<{ node: { name: string } }>(t.app, acme.key, NODE, { id: globalId("Organization", acme.id) });
+    const org = await gql<{ node: { name: string } }>(t.app, acme.key, NODE, {
+      id: globalId("Organization", acme.id),
+    });
     expect(org.body.data?.node).toMatchObject({ __typename: "Organization", name: "Acme" });
   });
 
   it("nodes(ids:) returns null in the places of foreign and malformed ids, in order", async () => {
-    const ids = [globalId("User", acme.ownerId), globalId("User", globex.ownerId), globalId("User", "not-a-uuid")];
+    const ids = [
+      globalId("User", acme.ownerId),
+      globalId("User", globex.ownerId),
+      globalId("User", "not-a-uuid"),
+    ];
     const { body } = await gql<{ nodes: Array<{ id: string } | null> }>(
       t.app,
       acme.key,
@@ -64,7 +84,9 @@ describe("tenant isolation", () => {
   });
 
   it("revokeApiKey of another organisation's key is NOT_FOUND and the key keeps working", async () => {
-    const globexKey = await t.prisma.apiKey.findFirstOrThrow({ where: { secretHash: hashApiKeySecret(globex.key) } });
+    const globexKey = await t.prisma.apiKey.findFirstOrThrow({
+      where: { secretHash: hashApiKeySecret(globex.key) },
+    });
     const { body } = await gql(t.app, acme.key, "mutation ($id: ID!) { revokeApiKey(id: $id) { id } }", {
       id: globalId("ApiKey", globexKey.id),
     });
@@ -74,7 +96,11 @@ describe("tenant isolation", () => {
   });
 
   it("apiKeys lists only the caller's keys", async () => {
-    const { body } = await gql<{ apiKeys: Array<{ name: string }> }>(t.app, acme.key, "{ apiKeys { name user { email } } }");
+    const { body } = await gql<{ apiKeys: Array<{ name: string }> }>(
+      t.app,
+      acme.key,
+      "{ apiKeys { name user { email } } }",
+    );
     expect(body.data?.apiKeys).toEqual([{ name: "Owner key", user: { email: "owner@acme.example" } }]);
   });
 });

@@ -1,16 +1,29 @@
 // Per-key rate limits on every surface, GraphQL charged by cost; shared through Redis when set.
+
+import { parse } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashApiKeySecret } from "../../src/identity/api-key-secret.js";
 import { costPoints, estimateCost } from "../../src/limits/graphql-cost.js";
-import { parse } from "graphql";
-import { bearer, createKey, createOrg, createTestApp, gql, type TestApp, type TestOrg } from "../helpers/app.js";
+import {
+  bearer,
+  createKey,
+  createOrg,
+  createTestApp,
+  gql,
+  type Json,
+  type TestApp,
+  type TestOrg,
+} from "../helpers/app.js";
 
 let t: TestApp;
 let acme: TestOrg;
 
 async function limitedKey(perWindow: number): Promise<string> {
   const key = await createKey(t.prisma, acme, { scopes: ["*"] });
-  await t.prisma.apiKey.update({ where: { secretHash: hashApiKeySecret(key) }, data: { rateLimitPerMinute: perWindow } });
+  await t.prisma.apiKey.update({
+    where: { secretHash: hashApiKeySecret(key) },
+    data: { rateLimitPerMinute: perWindow },
+  });
   return key;
 }
 
@@ -36,7 +49,11 @@ describe("REST", () => {
     expect(Number(last.headers["retry-after"])).toBeGreaterThanOrEqual(1);
     expect(last.headers["ratelimit-remaining"]).toBe("0");
     expect(last.json()).toEqual({
-      error: { code: "rate_limit_exceeded", message: expect.stringMatching(/^Too many requests/), details: { retryAfterSeconds: expect.any(Number) } },
+      error: {
+        code: "rate_limit_exceeded",
+        message: expect.stringMatching(/^Too many requests/),
+        details: { retryAfterSeconds: expect.any(Number) },
+      },
     });
 
     await new Promise((resolve) => setTimeout(resolve, (Number(last.headers["retry-after"]) + 0.2) * 1000));
@@ -47,13 +64,24 @@ describe("REST", () => {
   it("is counted per key: another key of the same organisation is unaffected", async () => {
     const spent = await limitedKey(1);
     await t.app.inject({ method: "GET", url: "/v1/users", headers: bearer(spent) });
-    expect((await t.app.inject({ method: "GET", url: "/v1/users", headers: bearer(spent) })).statusCode).toBe(429);
-    expect((await t.app.inject({ method: "GET", url: "/v1/users", headers: bearer(acme.key) })).statusCode).toBe(200);
+    expect((await t.app.inject({ method: "GET", url: "/v1/users", headers: bearer(spent) })).statusCode).toBe(
+      429,
+    );
+    expect(
+      (await t.app.inject({ method: "GET", url: "/v1/users", headers: bearer(acme.key) })).statusCode,
+    ).toBe(200);
   });
 
   it.each([
-    ["/v1/modules", (b: any) => expect(b.error.code).toBe("rate_limited")],
-    ["/api/v1/catalog/list/@Shared", (b: any) => expect(b).toEqual({ message: "Too many requests", detail: expect.stringMatching(/^Too many requests/) })],
+    ["/v1/modules", (b: Json) => expect(b.error.code).toBe("rate_limited")],
+    [
+      "/api/v1/catalog/list/@Shared",
+      (b: Json) =>
+        expect(b).toEqual({
+          message: "Too many requests",
+          detail: expect.stringMatching(/^Too many requests/),
+        }),
+    ],
   ])("uses the %s surface's body", async (url, check) => {
     const key = await limitedKey(1);
     await t.app.inject({ method: "GET", url, headers: bearer(key) });
@@ -66,8 +94,12 @@ describe("REST", () => {
 describe("GraphQL", () => {
   it("estimates cost from the selection and page sizes", () => {
     expect(estimateCost(parse("{ viewer { scopes } }"))).toBe(2);
-    expect(estimateCost(parse("{ auditEvents(first: 50) { edges { node { id action } } } }"))).toBe(1 + 50 * 4);
-    expect(estimateCost(parse("query ($n: Int) { auditEvents(first: $n) { totalCount } }"), { n: 10 })).toBe(11);
+    expect(estimateCost(parse("{ auditEvents(first: 50) { edges { node { id action } } } }"))).toBe(
+      1 + 50 * 4,
+    );
+    expect(estimateCost(parse("query ($n: Int) { auditEvents(first: $n) { totalCount } }"), { n: 10 })).toBe(
+      11,
+    );
     expect(estimateCost(parse("fragment F on Viewer { scopes } { viewer { ...F ...F } }"))).toBe(3);
     expect(costPoints(0)).toBe(1);
     expect(costPoints(201)).toBe(3);
@@ -79,7 +111,11 @@ describe("GraphQL", () => {
     expect(cheap.status).toBe(200);
     expect(cheap.response.headers["ratelimit-remaining"]).toBe("4");
     // 1 + 100 × 4 fields → 5 points: more than the 4 left.
-    const costly = await gql(t.app, key, "{ auditEvents(first: 100) { edges { node { id action status } } } }");
+    const costly = await gql(
+      t.app,
+      key,
+      "{ auditEvents(first: 100) { edges { node { id action status } } } }",
+    );
     expect(costly.status).toBe(429);
     expect(costly.body.errors?.[0]?.extensions?.code).toBe("RATE_LIMITED");
     expect(Number(costly.response.headers["retry-after"])).toBeGreaterThanOrEqual(1);
@@ -94,7 +130,10 @@ describe.runIf(process.env.TEST_REDIS_URL)("shared between instances through Red
     try {
       const org = await createOrg(one.prisma, "Shared");
       const key = await createKey(one.prisma, org, { scopes: ["*"] });
-      await one.prisma.apiKey.update({ where: { secretHash: hashApiKeySecret(key) }, data: { rateLimitPerMinute: 2 } });
+      await one.prisma.apiKey.update({
+        where: { secretHash: hashApiKeySecret(key) },
+        data: { rateLimitPerMinute: 2 },
+      });
       // The second instance shares the first's database through its own app over the same data.
       const { buildApp } = await import("../../src/app.js");
       const two = await buildApp({ config: one.config, db: one.db, logger: false });

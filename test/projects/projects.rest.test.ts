@@ -219,6 +219,19 @@ describe("members", () => {
     expect(await t.prisma.projectMember.count({ where: { projectId: project.id } })).toBe(1);
   });
 
+  it("a deactivated user cannot be added (409), nothing changes", async () => {
+    const project = await createProject({ name: "Inactive" });
+    const gone = await t.prisma.user.create({
+      data: { organizationId: acme.id, email: "gone@acme.example", displayName: "Gone", active: false },
+    });
+    expectError(
+      await call("PUT", `/v1/projects/${project.id}/members/${gone.id}`, { role: "viewer" }),
+      409,
+      "conflict",
+    );
+    expect(await t.prisma.projectMember.count({ where: { projectId: project.id } })).toBe(1);
+  });
+
   it("the last owner can be neither removed nor demoted (409)", async () => {
     const project = await createProject({ name: "Owned" });
     expectError(await call("DELETE", `/v1/projects/${project.id}/members/${acme.ownerId}`), 409, "conflict");
@@ -241,6 +254,29 @@ describe("members", () => {
     );
     expectError(await call("DELETE", `/v1/projects/${project.id}/members/${acme.ownerId}`), 409, "conflict");
     expect((await call("GET", `/v1/projects/${project.id}/members`)).json().total).toBe(1);
+  });
+});
+
+describe("concurrent member changes", () => {
+  it("two PUTs of one new member: one 201, one 200, one row", async () => {
+    const project = await createProject({ name: "Race" });
+    const results = await Promise.all([
+      call("PUT", `/v1/projects/${project.id}/members/${mikeId}`, { role: "editor" }),
+      call("PUT", `/v1/projects/${project.id}/members/${mikeId}`, { role: "viewer" }),
+    ]);
+    expect(results.map((r) => r.statusCode).sort()).toEqual([200, 201]);
+    expect(await t.prisma.projectMember.count({ where: { projectId: project.id, userId: mikeId } })).toBe(1);
+  });
+
+  it("removing two owners at once keeps one (204 and 409)", async () => {
+    const project = await createProject({ name: "Two owners" });
+    await call("PUT", `/v1/projects/${project.id}/members/${priyaId}`, { role: "owner" });
+    const results = await Promise.all([
+      call("DELETE", `/v1/projects/${project.id}/members/${acme.ownerId}`),
+      call("DELETE", `/v1/projects/${project.id}/members/${priyaId}`),
+    ]);
+    expect(results.map((r) => r.statusCode).sort()).toEqual([204, 409]);
+    expect(await t.prisma.projectMember.count({ where: { projectId: project.id, role: "owner" } })).toBe(1);
   });
 });
 
@@ -299,5 +335,29 @@ describe("users: external ids and roles", () => {
     expectError(await call("PATCH", `/v1/users/${mikeId}`, {}), 422, "validation_error");
     expectError(await call("PATCH", `/v1/users/${mikeId}`, { external_id: "" }), 422, "validation_error");
     expectError(await call("PATCH", `/v1/users/${mikeId}`, { external_id: 7 }), 422, "validation_error");
+  });
+});
+
+describe("users created with an external id", () => {
+  it("UserService.create stores external_id and refuses a duplicate with 409", async () => {
+    const { UserService } = await import("../../src/identity/users.service.js");
+    const { Viewer } = await import("../../src/identity/viewer.js");
+    const owner = await t.prisma.user.findUniqueOrThrow({ where: { id: acme.ownerId } });
+    const viewer = Viewer.system({ id: acme.id, name: acme.name }, owner);
+    const users = new UserService(t.prisma, viewer);
+    const created = await users.create({
+      email: "new@acme.example",
+      displayName: "New",
+      externalId: "hr-new",
+    });
+    expect(created.externalId).toBe("hr-new");
+    await expect(
+      users.create({ email: "other@acme.example", displayName: "Other", externalId: "hr-new" }),
+    ).rejects.toMatchObject({
+      code: "conflict",
+      status: 409,
+    });
+    const listed = (await call("GET", "/v1/users?external_id=hr-new")).json();
+    expect(listed.items.map((u: Json) => u.email)).toEqual(["new@acme.example"]);
   });
 });

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
-import { bearer, createOrg, createTestApp, type TestApp, type TestOrg } from "../helpers/app.js";
+import { bearer, createOrg, createTestApp, type Json, type TestApp, type TestOrg } from "../helpers/app.js";
 import { openTestDatabase } from "../helpers/database.js";
 
 let t: TestApp;
@@ -16,13 +16,61 @@ afterAll(() => t.close());
 
 describe("unknown routes answer 404 in the surface's shape", () => {
   it.each([
-    ["/v1/entities/nope/deeper", (b: any) => expect(b).toEqual({ error: { code: "not_found", message: "No route for GET /v1/entities/nope/deeper", details: [], request_id: expect.stringMatching(/^req_/) } })],
-    ["/v1/modules/contacts/nope/deeper/still", (b: any) => expect(b).toEqual({ error: { code: "not_found", message: expect.stringContaining("No route"), details: {} } })],
-    ["/v1/projects/x/y/z/w", (b: any) => expect(b).toEqual({ error: { code: "not_found", message: expect.stringContaining("No route"), details: {} } })],
-    ["/api/v1/nothing-here", (b: any) => expect(b).toEqual({ message: "The requested resource doesn't exist", detail: "No route for GET /api/v1/nothing-here" })],
-    ["/api/v2/nothing-here", (b: any) => expect(b).toEqual({ message: "The requested resource doesn't exist", detail: "No route for GET /api/v2/nothing-here" })],
-    ["/api/v1/scim/v2/Nothing", (b: any) => expect(b).toEqual({ schemas: ["urn:ietf:params:scim:api:messages:2.0:Error"], status: "404", detail: "No route for GET /api/v1/scim/v2/Nothing" })],
-    ["/no/such/thing", (b: any) => expect(b.error).toMatchObject({ code: "not_found", request_id: expect.any(String) })],
+    [
+      "/v1/entities/nope/deeper",
+      (b: Json) =>
+        expect(b).toEqual({
+          error: {
+            code: "not_found",
+            message: "No route for GET /v1/entities/nope/deeper",
+            details: [],
+            request_id: expect.stringMatching(/^req_/),
+          },
+        }),
+    ],
+    [
+      "/v1/modules/contacts/nope/deeper/still",
+      (b: Json) =>
+        expect(b).toEqual({
+          error: { code: "not_found", message: expect.stringContaining("No route"), details: {} },
+        }),
+    ],
+    [
+      "/v1/projects/x/y/z/w",
+      (b: Json) =>
+        expect(b).toEqual({
+          error: { code: "not_found", message: expect.stringContaining("No route"), details: {} },
+        }),
+    ],
+    [
+      "/api/v1/nothing-here",
+      (b: Json) =>
+        expect(b).toEqual({
+          message: "The requested resource doesn't exist",
+          detail: "No route for GET /api/v1/nothing-here",
+        }),
+    ],
+    [
+      "/api/v2/nothing-here",
+      (b: Json) =>
+        expect(b).toEqual({
+          message: "The requested resource doesn't exist",
+          detail: "No route for GET /api/v2/nothing-here",
+        }),
+    ],
+    [
+      "/api/v1/scim/v2/Nothing",
+      (b: Json) =>
+        expect(b).toEqual({
+          schemas: ["urn:ietf:params:scim:api:messages:2.0:Error"],
+          status: "404",
+          detail: "No route for GET /api/v1/scim/v2/Nothing",
+        }),
+    ],
+    [
+      "/no/such/thing",
+      (b: Json) => expect(b.error).toMatchObject({ code: "not_found", request_id: expect.any(String) }),
+    ],
   ])("GET %s", async (url, check) => {
     const response = await t.app.inject({ method: "GET", url, headers: bearer(acme.key) });
     expect(response.statusCode).toBe(404);
@@ -42,12 +90,20 @@ describe("wrong method", () => {
     expect(response.statusCode).toBe(405);
     expect(response.headers.allow).toBe("GET");
     expect(response.json()).toEqual({
-      error: { code: "method_not_allowed", message: "Method DELETE is not allowed here; allowed: GET", details: { allowed: ["GET"] } },
+      error: {
+        code: "method_not_allowed",
+        message: "Method DELETE is not allowed here; allowed: GET",
+        details: { allowed: ["GET"] },
+      },
     });
   });
 
   it("knows parameterised routes", async () => {
-    const response = await t.app.inject({ method: "GET", url: `/v1/users/${acme.ownerId}`, headers: bearer(acme.key) });
+    const response = await t.app.inject({
+      method: "GET",
+      url: `/v1/users/${acme.ownerId}`,
+      headers: bearer(acme.key),
+    });
     expect(response.statusCode).toBe(405);
     expect(response.headers.allow).toBe("PATCH");
   });
@@ -104,7 +160,9 @@ describe("bad bodies", () => {
       payload: "{nope",
     });
     expect(response.statusCode).toBe(400);
-    expect(response.json()).toEqual({ errors: [{ message: "The body is not valid JSON", extensions: { code: "VALIDATION_ERROR" } }] });
+    expect(response.json()).toEqual({
+      errors: [{ message: "The body is not valid JSON", extensions: { code: "VALIDATION_ERROR" } }],
+    });
   });
 });
 
@@ -123,9 +181,17 @@ describe("X-Request-Id", () => {
   });
 
   it("echoes a caller's safe request id and replaces an unsafe one", async () => {
-    const kept = await t.app.inject({ method: "GET", url: "/healthz", headers: { "x-request-id": "trace-abc.123" } });
+    const kept = await t.app.inject({
+      method: "GET",
+      url: "/healthz",
+      headers: { "x-request-id": "trace-abc.123" },
+    });
     expect(kept.headers["x-request-id"]).toBe("trace-abc.123");
-    const replaced = await t.app.inject({ method: "GET", url: "/healthz", headers: { "x-request-id": "bad id <script>" } });
+    const replaced = await t.app.inject({
+      method: "GET",
+      url: "/healthz",
+      headers: { "x-request-id": "bad id <script>" },
+    });
     expect(replaced.headers["x-request-id"]).toMatch(/^req_/);
   });
 });
@@ -136,7 +202,11 @@ describe("unexpected errors", () => {
     const db = await openTestDatabase();
     const org = await createOrg(db.prisma, "Doomed");
     const config = loadConfig({ DEMO_DATA: "false" });
-    const app = await buildApp({ config, db, logger: { level: "error", stream: { write: (line: string) => lines.push(line) } } });
+    const app = await buildApp({
+      config,
+      db,
+      logger: { level: "error", stream: { write: (line: string) => lines.push(line) } },
+    });
     await app.ready();
     // Break the database under the running app: the next query fails inside Prisma.
     await db.prisma.$executeRawUnsafe(`ALTER TABLE users RENAME TO users_gone`);
@@ -145,7 +215,11 @@ describe("unexpected errors", () => {
       expect(response.statusCode).toBe(500);
       const body = response.json();
       expect(body).toEqual({
-        error: { code: "internal_error", message: "An unexpected error occurred; quote the request id when reporting it", details: {} },
+        error: {
+          code: "internal_error",
+          message: "An unexpected error occurred; quote the request id when reporting it",
+          details: {},
+        },
       });
       expect(response.body).not.toMatch(/users_gone|prisma|SELECT|at \w+ \(/i);
       const requestId = response.headers["x-request-id"] as string;
@@ -160,7 +234,10 @@ describe("unexpected errors", () => {
         payload: { query: "{ viewer { user { displayName } } }" },
       });
       expect(graphql.json().errors[0]).toEqual(
-        expect.objectContaining({ message: "Unexpected error.", extensions: { code: "INTERNAL_SERVER_ERROR" } }),
+        expect.objectContaining({
+          message: "Unexpected error.",
+          extensions: { code: "INTERNAL_SERVER_ERROR" },
+        }),
       );
       expect(graphql.body).not.toMatch(/users|prisma/i);
     } finally {

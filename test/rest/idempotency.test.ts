@@ -34,8 +34,16 @@ describe("REST", () => {
 
   it("answers 422 for the same key with a different body, creating nothing", async () => {
     const api = rest(t.app, acme.key);
-    await api.post("/v1/modules/contacts/records", { displayName: "Idem Two", fields: { name: "Idem Two" } }, { "idempotency-key": "k-2" });
-    const other = await api.post("/v1/modules/contacts/records", { displayName: "Idem Two changed", fields: { name: "Idem Two" } }, { "idempotency-key": "k-2" });
+    await api.post(
+      "/v1/modules/contacts/records",
+      { displayName: "Idem Two", fields: { name: "Idem Two" } },
+      { "idempotency-key": "k-2" },
+    );
+    const other = await api.post(
+      "/v1/modules/contacts/records",
+      { displayName: "Idem Two changed", fields: { name: "Idem Two" } },
+      { "idempotency-key": "k-2" },
+    );
     expect(other.status).toBe(422);
     expect(other.body.error.code).toBe("idempotency_key_reused");
     expect(await count(acme, "Idem Two changed")).toBe(0);
@@ -45,7 +53,9 @@ describe("REST", () => {
     const api = rest(t.app, acme.key);
     const body = { displayName: "Idem Race", fields: { name: "Idem Race" } };
     const responses = await Promise.all(
-      Array.from({ length: 10 }, () => api.post("/v1/modules/contacts/records", body, { "idempotency-key": "k-race" })),
+      Array.from({ length: 10 }, () =>
+        api.post("/v1/modules/contacts/records", body, { "idempotency-key": "k-race" }),
+      ),
     );
     const statuses = responses.map((r) => r.status);
     expect(statuses.filter((s) => s === 201).length).toBeGreaterThanOrEqual(1);
@@ -58,8 +68,16 @@ describe("REST", () => {
   });
 
   it("scopes keys to the organisation", async () => {
-    const a = await rest(t.app, acme.key).post("/v1/modules/contacts/records", { displayName: "Idem Shared", fields: { name: "Idem Shared" } }, { "idempotency-key": "k-org" });
-    const b = await rest(t.app, globex.key).post("/v1/modules/contacts/records", { displayName: "Idem Shared", fields: { name: "Idem Shared" } }, { "idempotency-key": "k-org" });
+    const a = await rest(t.app, acme.key).post(
+      "/v1/modules/contacts/records",
+      { displayName: "Idem Shared", fields: { name: "Idem Shared" } },
+      { "idempotency-key": "k-org" },
+    );
+    const b = await rest(t.app, globex.key).post(
+      "/v1/modules/contacts/records",
+      { displayName: "Idem Shared", fields: { name: "Idem Shared" } },
+      { "idempotency-key": "k-org" },
+    );
     expect([a.status, b.status]).toEqual([201, 201]);
     expect(b.headers["idempotent-replayed"]).toBeUndefined();
     expect(a.body.record.id).not.toBe(b.body.record.id);
@@ -77,17 +95,26 @@ describe("REST", () => {
   });
 
   it("rejects a malformed key with 400", async () => {
-    const response = await rest(t.app, acme.key).post("/v1/modules/contacts/records", { displayName: "x" }, { "idempotency-key": "bad key with spaces" });
+    const response = await rest(t.app, acme.key).post(
+      "/v1/modules/contacts/records",
+      { displayName: "x" },
+      { "idempotency-key": "bad key with spaces" },
+    );
     expect(response.status).toBe(400);
     expect(response.body.error.details.fields[0].field).toBe("Idempotency-Key");
     expect(await count(acme, "x")).toBe(0);
   });
 
   it("forgets keys after their time-to-live", async () => {
-    await t.prisma.idempotencyKey.updateMany({ where: { key: "k-1" }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    await t.prisma.idempotencyKey.updateMany({
+      where: { key: "k-1" },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
     expect(await purgeExpiredIdempotencyKeys(t.prisma)).toBeGreaterThanOrEqual(1);
     const body = { displayName: "Idem One", fields: { name: "Idem One", email: "idem1@acme.example" } };
-    const fresh = await rest(t.app, acme.key).post("/v1/modules/contacts/records", body, { "idempotency-key": "k-1" });
+    const fresh = await rest(t.app, acme.key).post("/v1/modules/contacts/records", body, {
+      "idempotency-key": "k-1",
+    });
     expect(fresh.headers["idempotent-replayed"]).toBeUndefined();
     expect(await count(acme, "Idem One")).toBe(2);
   });
@@ -96,12 +123,20 @@ describe("REST", () => {
 describe("GraphQL mutations", () => {
   it("replays a mutation sent with an Idempotency-Key header", async () => {
     const mutation = `mutation { createApiKey(input: { name: "idem", scopes: [USERS_READ] }) { secret } }`;
-    const first = await gql<{ createApiKey: { secret: string } }>(t.app, acme.key, mutation, undefined, { "idempotency-key": "g-1" });
-    const second = await gql<{ createApiKey: { secret: string } }>(t.app, acme.key, mutation, undefined, { "idempotency-key": "g-1" });
+    const first = await gql<{ createApiKey: { secret: string } }>(t.app, acme.key, mutation, undefined, {
+      "idempotency-key": "g-1",
+    });
+    const second = await gql<{ createApiKey: { secret: string } }>(t.app, acme.key, mutation, undefined, {
+      "idempotency-key": "g-1",
+    });
     expect(second.body).toEqual(first.body);
     expect(second.response.headers["idempotent-replayed"]).toBe("true");
     expect(await t.prisma.apiKey.count({ where: { organizationId: acme.id, name: "idem" } })).toBe(1);
-    const users = await t.app.inject({ method: "GET", url: "/v1/users", headers: bearer(first.body.data!.createApiKey.secret) });
+    const users = await t.app.inject({
+      method: "GET",
+      url: "/v1/users",
+      headers: bearer(first.body.data!.createApiKey.secret),
+    });
     expect(users.statusCode).toBe(200);
   });
 });

@@ -30,7 +30,9 @@ describe("OpenAPI", () => {
     expect(doc.openapi).toBe("3.1.0");
     expect(doc.components.securitySchemes.bearerAuth).toEqual({ type: "http", scheme: "bearer" });
     const list = doc.paths["/v1/users"].get;
-    expect(list.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(["page", "page_size"]));
+    expect(list.parameters.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(["page", "page_size"]),
+    );
     expect(Object.keys(list.responses)).toEqual(expect.arrayContaining(["200", "401", "403"]));
     const patch = doc.paths["/v1/users/{user_id}"].patch;
     expect(patch.requestBody.content["application/json"].schema).toBeDefined();

@@ -16,8 +16,8 @@ const REPO_ROOT = path.resolve(import.meta.dirname, "../..");
 const MIGRATIONS_DIR = path.join(REPO_ROOT, "prisma/migrations");
 const READY_LINE = /GraphQL \+ GraphiQL: (http:\/\/\S+)\/graphql/;
 const PRINTED_KEY = /\b(gwk_[A-Za-z0-9_-]+)/;
-// Generous: a start costs 3-5 s on an idle 2-core machine, but 15-30 s when it is busy.
-const START_TIMEOUT_MS = 90_000;
+// Generous: a start costs seconds on an idle 2-core machine, over a minute when it is busy.
+const START_TIMEOUT_MS = 120_000;
 
 type Exit = { code: number | null; signal: NodeJS.Signals | null };
 
@@ -67,19 +67,17 @@ function spawnServer(env: Record<string, string>): ServerProcess {
     err += chunk;
     for (const listener of listeners) listener();
   });
+  let hasExited = false;
   const exited = new Promise<Exit>((resolve) => {
     child.on("exit", (code, signal) => {
       children.delete(child);
       // Let the pipes drain before anyone reads the output.
       setImmediate(() => {
+        hasExited = true;
         resolve({ code, signal });
         for (const listener of listeners) listener();
       });
     });
-  });
-  let hasExited = false;
-  void exited.then(() => {
-    hasExited = true;
   });
 
   const waitFor = (pattern: RegExp, timeoutMs = START_TIMEOUT_MS) =>
@@ -266,7 +264,7 @@ describe("server process on the embedded database", () => {
     await first.waitFor(new RegExp(`"reqId":"${requestId}".*"msg":"request completed"`), 5_000);
     const lines = first.logs().filter((line) => line.reqId === requestId);
     expect(lines.map((line) => line.msg)).toEqual(["incoming request", "request completed"]);
-  }, 120_000);
+  }, 180_000);
 
   it("SIGTERM: a request in flight completes, then the process exits 0", async () => {
     const server = first;
@@ -324,7 +322,7 @@ describe("server process on the embedded database", () => {
     } finally {
       socket.destroy();
     }
-  }, 120_000);
+  }, 180_000);
 
   it("restart on the same DATA_DIR keeps the data and prints no new key", async () => {
     expect(organizationId).not.toBe("");
@@ -338,7 +336,7 @@ describe("server process on the embedded database", () => {
     } finally {
       expect(await stop(server)).toEqual({ code: 0, signal: null });
     }
-  }, 120_000);
+  }, 180_000);
 
   it("BOOTSTRAP_API_KEY on a fresh DATA_DIR: exactly that key works, none is printed", async () => {
     expect(bootstrapKey).toHaveLength(32);
@@ -359,7 +357,7 @@ describe("server process on the embedded database", () => {
     } finally {
       await stop(server);
     }
-  }, 120_000);
+  }, 180_000);
 
   it("bad configuration (PORT=abc, DATABASE_URL=mysql://x) exits with code 2 and names the variable", async () => {
     for (const { name, value, server } of badConfigs) {
@@ -369,7 +367,7 @@ describe("server process on the embedded database", () => {
       expect(server.stderr(), output).toContain(name);
       expect(server.stdout()).not.toMatch(READY_LINE);
     }
-  }, 120_000);
+  }, 180_000);
 });
 describe.runIf(testDatabaseServerUrl())("server processes on PostgreSQL (TEST_DATABASE_URL)", () => {
   it("two processes on one fresh database both become ready and migrate once", async () => {
@@ -410,5 +408,5 @@ describe.runIf(testDatabaseServerUrl())("server processes on PostgreSQL (TEST_DA
         { code: 0, signal: null },
       ]);
     }
-  }, 120_000);
+  }, 180_000);
 });
