@@ -17,7 +17,7 @@ const USAGE = `Usage: npm run admin -- <command> [options]   (add --json for mac
   org create <name> [--owner-email E] [--owner-name N]   create an organisation, its owner and an owner key
   org list                                              list organisations
   user create --org ID --email E --name N [--role owner|admin|member]
-  key create  --org ID --name N [--user ID] [--scopes a,b] [--expires ISO-DATE] [--act-for-users]
+  key create  --org ID --name N [--user ID] [--scopes a,b] [--expires ISO-DATE] [--act-for-users] [--rate-limit N]
   key list    --org ID
   key revoke  --org ID KEY_ID
 
@@ -34,6 +34,7 @@ const options = {
   scopes: { type: "string" },
   expires: { type: "string" },
   "act-for-users": { type: "boolean" },
+  "rate-limit": { type: "string" },
   "owner-email": { type: "string" },
   "owner-name": { type: "string" },
   json: { type: "boolean" },
@@ -98,6 +99,7 @@ async function run(prisma: PrismaClient, positionals: string[], values: Values):
         scopes: values.scopes ? values.scopes.split(",").map((s) => s.trim()) : undefined,
         expiresAt: values.expires ? new Date(values.expires) : undefined,
         canActForUsers: values["act-for-users"] ?? false,
+        rateLimitPerMinute: values["rate-limit"] ? Number(values["rate-limit"]) : undefined,
       });
       return { ...created.apiKey, apiKey: created.secret };
     }

@@ -18,6 +18,7 @@ export type ApiKeySummary = {
   prefix: string;
   scopes: string[];
   canActForUsers: boolean;
+  rateLimitPerMinute: number | null;
   expiresAt: Date | null;
   revokedAt: Date | null;
   lastUsedAt: Date | null;
@@ -33,6 +34,7 @@ const summarySelect = {
   prefix: true,
   scopes: true,
   canActForUsers: true,
+  rateLimitPerMinute: true,
   expiresAt: true,
   revokedAt: true,
   lastUsedAt: true,
@@ -48,6 +50,7 @@ export async function issueApiKey(
     name: string;
     scopes: string[];
     canActForUsers?: boolean;
+    rateLimitPerMinute?: number | undefined;
     expiresAt?: Date | undefined;
     /** A caller-chosen secret (BOOTSTRAP_API_KEY); generated when absent. */
     secret?: string | undefined;
@@ -66,6 +69,7 @@ export async function issueApiKey(
       secretHash,
       scopes: input.scopes,
       canActForUsers: input.canActForUsers ?? false,
+      rateLimitPerMinute: input.rateLimitPerMinute ?? null,
       expiresAt: input.expiresAt ?? null,
     },
     select: summarySelect,

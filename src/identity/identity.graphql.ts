@@ -46,6 +46,10 @@ builder.node(ApiKeyRef, {
     prefix: t.exposeString("prefix", { description: "The first characters of the key, to tell keys apart." }),
     scopes: t.exposeStringList("scopes"),
     canActForUsers: t.exposeBoolean("canActForUsers"),
+    rateLimitPerMinute: t.exposeInt("rateLimitPerMinute", {
+      nullable: true,
+      description: "Requests per rate-limit window; null means the server's default.",
+    }),
     expiresAt: t.expose("expiresAt", { type: "DateTime", nullable: true }),
     revokedAt: t.expose("revokedAt", { type: "DateTime", nullable: true }),
     lastUsedAt: t.expose("lastUsedAt", { type: "DateTime", nullable: true }),
@@ -114,6 +118,9 @@ const CreateApiKeyInput = builder.inputType("CreateApiKeyInput", {
     }),
     scopes: t.field({ type: [ScopeEnum], required: true }),
     expiresAt: t.field({ type: "DateTime" }),
+    rateLimitPerMinute: t.int({
+      description: "Requests per rate-limit window; the server's default when omitted.",
+    }),
     canActForUsers: t.boolean({
       description: "Whether the key may attribute actions with X-Forwarded-User.",
     }),
@@ -140,6 +147,7 @@ builder.mutationFields((t) => ({
         scopes: input.scopes as string[],
         expiresAt: input.expiresAt ?? undefined,
         canActForUsers: input.canActForUsers ?? false,
+        rateLimitPerMinute: input.rateLimitPerMinute ?? undefined,
       }),
   }),
   revokeApiKey: t.field({

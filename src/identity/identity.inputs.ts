@@ -39,6 +39,8 @@ export const CreateApiKeyInput = z.object({
     .refine((date) => date.getTime() > Date.now(), "must be in the future")
     .optional(),
   canActForUsers: z.boolean().default(false),
+  /** Requests per rate-limit window for this key; the configured default when absent. */
+  rateLimitPerMinute: z.number().int().min(1).max(1_000_000).optional(),
 });
 
 export type CreateOrganizationInput = z.input<typeof CreateOrganizationInput>;

@@ -95,6 +95,8 @@ describe("npm run admin", { timeout: 120_000 }, () => {
       "users:read,records:read",
       "--expires",
       "2099-01-01",
+      "--rate-limit",
+      "120",
       "--json",
     );
     expect(created.code).toBe(0);
@@ -102,6 +104,7 @@ describe("npm run admin", { timeout: 120_000 }, () => {
     expect(key).toMatchObject({
       name: "ci",
       scopes: ["users:read", "records:read"],
+      rateLimitPerMinute: 120,
       apiKey: expect.stringMatching(/^gwk_/),
     });
     keyId = key.id;

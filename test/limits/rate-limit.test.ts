@@ -91,6 +91,33 @@ describe("REST", () => {
   });
 });
 
+describe("per-key limits", () => {
+  it("createApiKey sets a key's own limit, enforced on REST", async () => {
+    const created = await gql<{ createApiKey: { secret: string; apiKey: { rateLimitPerMinute: number } } }>(
+      t.app,
+      acme.key,
+      `mutation { createApiKey(input: { name: "slow", scopes: [USERS_READ], rateLimitPerMinute: 2 }) { secret apiKey { rateLimitPerMinute } } }`,
+    );
+    expect(created.body.data?.createApiKey.apiKey.rateLimitPerMinute).toBe(2);
+    const key = created.body.data!.createApiKey.secret;
+    const statuses = [];
+    for (let i = 0; i < 3; i++)
+      statuses.push(
+        (await t.app.inject({ method: "GET", url: "/v1/users", headers: bearer(key) })).statusCode,
+      );
+    expect(statuses).toEqual([200, 200, 429]);
+  });
+
+  it("rejects a limit below 1", async () => {
+    const { body } = await gql(
+      t.app,
+      acme.key,
+      `mutation { createApiKey(input: { name: "x", scopes: [ALL], rateLimitPerMinute: 0 }) { secret } }`,
+    );
+    expect(body.errors?.[0]?.extensions?.code).toBe("VALIDATION_ERROR");
+  });
+});
+
 describe("GraphQL", () => {
   it("estimates cost from the selection and page sizes", () => {
     expect(estimateCost(parse("{ viewer { scopes } }"))).toBe(2);
