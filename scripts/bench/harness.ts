@@ -1,12 +1,11 @@
 // Shared pieces of the benchmarks: an app over a fresh database listening on 127.0.0.1, and an
 // autocannon run bounded in time. Load only ever targets loopback.
-import { randomBytes } from "node:crypto";
 import autocannon from "autocannon";
 import type { FastifyInstance } from "fastify";
-import pg from "pg";
 import { buildApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { type Database, openDatabase } from "../../src/db/database.js";
+import { createScratchDatabase } from "../../src/db/scratch-database.js";
 
 export type BenchResult = { name: string; value: number; unit: string; note?: string };
 
@@ -24,7 +23,7 @@ export type BenchServer = {
 export async function startBenchServer(): Promise<BenchServer> {
   const config = loadConfig({ DEMO_DATA: "false", LOG_LEVEL: "silent" });
   const serverUrl = process.env.BENCH_DATABASE_URL || undefined;
-  const scratch = serverUrl ? await createScratchDatabase(serverUrl) : null;
+  const scratch = serverUrl ? await createScratchDatabase(serverUrl, "gw_bench") : null;
   const db = await openDatabase({ url: scratch?.url, logger: { info() {}, warn() {} } });
   const app = await buildApp({ config, db, logger: false });
   const url = await app.listen({ port: 0, host: "127.0.0.1" });
@@ -36,25 +35,6 @@ export async function startBenchServer(): Promise<BenchServer> {
       await app.close();
       await db.close();
       await scratch?.drop();
-    },
-  };
-}
-
-async function createScratchDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `gw_bench_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const client = new pg.Client({ connectionString: serverUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await client.end();
     },
   };
 }
