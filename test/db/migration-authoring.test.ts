@@ -14,24 +14,28 @@ describe("migration authoring", () => {
     expect(schema, "run `npm run db:migration -- <name>`").toBe(lastMigrated);
   });
 
-  it("db:migration writes nothing when the schema matches, and rejects a bad name", {
-    timeout: 120_000,
-  }, () => {
-    const before = readdirSync(path.join(root, "prisma/migrations"));
-    const run = (name: string) =>
-      spawnSync(process.execPath, ["scripts/db-migration.mjs", name], {
-        cwd: root,
-        encoding: "utf8",
-        env: { ...process.env, DATABASE_URL: "" },
-        timeout: 110_000,
-      });
-    const bad = run("Bad Name!");
-    expect(bad.status).toBe(2);
-    expect(bad.stderr).toContain("usage: npm run db:migration -- <name>");
-    const same = run("noop");
-    expect(same.stderr).toBe("");
-    expect(same.status).toBe(0);
-    expect(same.stdout).toContain("nothing to write");
-    expect(readdirSync(path.join(root, "prisma/migrations"))).toEqual(before);
-  });
+  it(
+    "db:migration writes nothing when the schema matches, and rejects a bad name",
+    {
+      timeout: 120_000,
+    },
+    () => {
+      const before = readdirSync(path.join(root, "prisma/migrations"));
+      const run = (name: string) =>
+        spawnSync(process.execPath, ["scripts/db-migration.mjs", name], {
+          cwd: root,
+          encoding: "utf8",
+          env: { ...process.env, DATABASE_URL: "" },
+          timeout: 110_000,
+        });
+      const bad = run("Bad Name!");
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toContain("usage: npm run db:migration -- <name>");
+      const same = run("noop");
+      expect(same.stderr).toBe("");
+      expect(same.status).toBe(0);
+      expect(same.stdout).toContain("nothing to write");
+      expect(readdirSync(path.join(root, "prisma/migrations"))).toEqual(before);
+    },
+  );
 });
