@@ -27,6 +27,30 @@ const ExecSqlBody = z
   })
   .nullish();
 
+const TestReportBody = z
+  .object({
+    tests: z.array(
+      z.object({
+        package_name: z.string(),
+        test_name: z.string(),
+        status: z.string(),
+        message: z.string(),
+        started_at: z.string(),
+        finished_at: z.string(),
+        duration_ms: z.number(),
+      }),
+    ),
+    stats: z.object({
+      tests: z.number(),
+      passed: z.number(),
+      failed: z.number(),
+      started_at: z.string(),
+      finished_at: z.string(),
+      duration_ms: z.number(),
+    }),
+  })
+  .meta({ id: "TestReport" });
+
 export function sendResult(reply: FastifyReply, accept: string | undefined, result: ResultSet) {
   reply.header("X-Coginiti-Execution-Started-At", result.stats.startedAtText);
   const format = negotiate(accept);
@@ -50,6 +74,67 @@ export function registerExecRoutes(app: FastifyInstance, prisma: PrismaClient): 
     async (request, reply) => {
       const result = await new ExecutionService(prisma, viewerOf(request)).executeSql(request.body ?? {});
       return sendResult(reply, request.headers.accept, result);
+    },
+  );
+
+  r.post(
+    "/api/v1/exec/script",
+    {
+      schema: {
+        tags: ["Execution"],
+        summary: "Execute a catalog asset's first statement on a named connection (JSON, CSV or Arrow)",
+        body: z
+          .object({
+            path: z.unknown().optional().describe("Absolute path of the catalog asset"),
+            params: z.unknown().optional().describe("Parameter values by name ($name or $$name)"),
+            connection: z.unknown().optional().describe("{ name }"),
+          })
+          .nullish(),
+        response: {
+          200: ResultBody,
+          400: ErrorBody,
+          401: ErrorBody,
+          403: ErrorBody,
+          404: ErrorBody,
+          422: ErrorBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      const result = await new ExecutionService(prisma, viewerOf(request)).executeScript(request.body ?? {});
+      return sendResult(reply, request.headers.accept, result);
+    },
+  );
+
+  r.post(
+    "/api/v1/exec/block",
+    {
+      schema: {
+        tags: ["Execution"],
+        summary: "Execute a CoginitiScript block (a result set, or a test report for #+test blocks)",
+        body: z
+          .object({
+            package: z.unknown().optional().describe("Absolute path of the CoginitiScript package"),
+            block_name: z.unknown().optional().describe("Name of the block"),
+            args: z.unknown().optional().describe("Argument values by name: scalars, lists, maps"),
+            params: z.unknown().optional().describe("Parameter values by name ($name or $$name)"),
+            connection: z.unknown().optional().describe("{ name }"),
+          })
+          .nullish(),
+        response: {
+          200: z.union([ResultBody, TestReportBody]),
+          400: ErrorBody,
+          401: ErrorBody,
+          403: ErrorBody,
+          404: ErrorBody,
+          422: ErrorBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      const outcome = await new ExecutionService(prisma, viewerOf(request)).executeBlock(request.body ?? {});
+      if (outcome.kind === "tests") return reply.send(outcome.report);
+      return sendResult(reply, request.headers.accept, outcome.result);
     },
   );
 }

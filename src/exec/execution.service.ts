@@ -3,11 +3,21 @@
 // must be a query, one statement, and at most maxRows rows are fetched), then ROLLBACK.
 // Only SET LOCAL is used: on the embedded database every client shares one PostgreSQL session.
 import pg from "pg";
-import { ConnectionUnavailableError, ForbiddenError, QueryFailedError, ValidationError } from "../errors.js";
+import { type CatalogEntry, CatalogService } from "../catalog/catalog.service.js";
+import {
+  ConnectionUnavailableError,
+  ForbiddenError,
+  NotFoundError,
+  QueryFailedError,
+  UnprocessableError,
+  ValidationError,
+} from "../errors.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import type { Viewer } from "../identity/viewer.js";
+import { BLOCK_PARAM_PREFIX, parseBlocks, renderBlock } from "./blocks.js";
 import { ConnectionService, type OpenedConnection } from "./connections.service.js";
 import { execEnvironment } from "./exec-environment.js";
+import { firstStatement } from "./script.js";
 import { bindParams, type ParamValue } from "./sql-params.js";
 
 export type ResultColumn = { name: string; type: string };
@@ -129,6 +139,106 @@ export class ExecutionService {
     return this.run(opened, body.sql, (body.params ?? {}) as Record<string, ParamValue>, overrides);
   }
 
+  /** POST /exec/script: the first statement of a catalog asset, with the seed's errors. */
+  async executeScript(input: ExecuteScriptInput): Promise<ResultSet> {
+    const body = (input ?? {}) as ExecuteScriptInput;
+    if (typeof body.path !== "string" || body.path.trim() === "")
+      throw new ValidationError("Path is required");
+    const name = connectionNameOf(body.connection);
+    const params = paramsOf(body.params);
+    this.requireExecute();
+    const entry = await new CatalogService(this.prisma, this.viewer).getByPath(body.path);
+    return this.executeAsset(entry, name, params);
+  }
+
+  /** Runs a catalog asset's first statement (POST /exec/script, CatalogAsset.execute). */
+  async executeAsset(
+    entry: CatalogEntry,
+    connectionName: string,
+    params: Record<string, ParamValue> = {},
+  ): Promise<ResultSet> {
+    this.requireExecute();
+    if (entry.kind !== "ASSET") throw new UnprocessableError("Path must be an asset", [], "not_an_asset");
+    const content = (await new CatalogService(this.prisma, this.viewer).contentOf(entry)) ?? "";
+    const statement = firstStatement(content, params);
+    if (statement === undefined) throw new ValidationError("The script has no statement to run");
+    const opened = await new ConnectionService(this.prisma, this.viewer).open(connectionName);
+    return this.run(opened, statement, params, {});
+  }
+
+  /**
+   * POST /exec/block: a `#+src` block's first result set, or for a `#+test` block the seed's
+   * test report (a test passes when its query returns no rows).
+   */
+  async executeBlock(input: ExecuteBlockInput): Promise<BlockOutcome> {
+    const body = (input ?? {}) as ExecuteBlockInput;
+    if (typeof body.package !== "string" || body.package.trim() === "") {
+      throw new ValidationError("Package is required");
+    }
+    if (typeof body.block_name !== "string" || body.block_name.trim() === "") {
+      throw new ValidationError("Block name is required");
+    }
+    const name = connectionNameOf(body.connection);
+    const params = paramsOf(body.params);
+    if (
+      body.args !== undefined &&
+      body.args !== null &&
+      (typeof body.args !== "object" || Array.isArray(body.args))
+    ) {
+      throw new ValidationError("args must be an object of argument names and values");
+    }
+    this.requireExecute();
+    const catalog = new CatalogService(this.prisma, this.viewer);
+    const entry = await catalog.getByPath(body.package);
+    if (entry.kind !== "ASSET") throw new UnprocessableError("Path must be an asset", [], "not_an_asset");
+    const block = parseBlocks((await catalog.contentOf(entry)) ?? "").find((b) => b.name === body.block_name);
+    if (!block) throw new NotFoundError(`Block not found: ${body.block_name}`);
+    const rendered = renderBlock(block, (body.args ?? {}) as Record<string, ParamValue>);
+    const statement = firstStatement(rendered.sql, { ...params, ...rendered.params });
+    if (statement === undefined) throw new ValidationError("The block has no statement to run");
+    if (bindParams(statement, { ...params, ...rendered.params }).text.includes(BLOCK_PARAM_PREFIX)) {
+      throw new ValidationError(
+        "A {{ }} reference inside a quoted string or comment cannot be bound; write '%' || {{ x }} instead",
+      );
+    }
+    const opened = await new ConnectionService(this.prisma, this.viewer).open(name);
+    const run = () => this.run(opened, statement, { ...params, ...rendered.params }, {});
+    if (block.kind === "src") return { kind: "result", result: await run() };
+
+    const started = new Date();
+    let status: "PASSED" | "FAILED" = "PASSED";
+    let message = "Test passed";
+    try {
+      const result = await run();
+      if (result.rows.length > 0) {
+        status = "FAILED";
+        message = "Test assertion failed: The test returned non-empty recordset";
+      }
+    } catch (error) {
+      if (!(error instanceof QueryFailedError)) throw error;
+      status = "FAILED";
+      message = error.message;
+    }
+    const finished = new Date();
+    const span = {
+      started_at: started.toISOString(),
+      finished_at: finished.toISOString(),
+      duration_ms: finished.getTime() - started.getTime(),
+    };
+    return {
+      kind: "tests",
+      report: {
+        tests: [{ package_name: entry.path, test_name: block.name, status, message, ...span }],
+        stats: {
+          tests: 1,
+          passed: status === "PASSED" ? 1 : 0,
+          failed: status === "FAILED" ? 1 : 0,
+          ...span,
+        },
+      },
+    };
+  }
+
   /** Runs SQL on a connection by name (GraphQL executeSql, semantic queries). */
   async runOn(
     connectionName: string,
@@ -224,6 +334,54 @@ export class ExecutionService {
 }
 
 type Overrides = { database?: string; schema?: string };
+
+export type ExecuteBlockInput = {
+  package?: unknown;
+  block_name?: unknown;
+  args?: unknown;
+  params?: unknown;
+  connection?: unknown;
+};
+export type TestReport = {
+  tests: Array<{
+    package_name: string;
+    test_name: string;
+    status: "PASSED" | "FAILED";
+    message: string;
+    started_at: string;
+    finished_at: string;
+    duration_ms: number;
+  }>;
+  stats: {
+    tests: number;
+    passed: number;
+    failed: number;
+    started_at: string;
+    finished_at: string;
+    duration_ms: number;
+  };
+};
+export type BlockOutcome = { kind: "result"; result: ResultSet } | { kind: "tests"; report: TestReport };
+
+export type ExecuteScriptInput = { path?: unknown; params?: unknown; connection?: unknown };
+
+function connectionNameOf(value: unknown): string {
+  if (value === undefined || value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new ValidationError("Connection is required");
+  }
+  const name = (value as { name?: unknown }).name;
+  if (typeof name !== "string" || name.trim() === "")
+    throw new ValidationError("Connection name is required");
+  return name;
+}
+
+function paramsOf(value: unknown): Record<string, ParamValue> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== "object" || Array.isArray(value)) {
+    throw new ValidationError("params must be an object of parameter names and values");
+  }
+  return value as Record<string, ParamValue>;
+}
 
 function parseOverrides(value: unknown): Overrides {
   if (value === undefined || value === null) return {};

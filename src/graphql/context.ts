@@ -2,12 +2,15 @@
 import { AuditService } from "../audit/audit.service.js";
 import { CatalogService } from "../catalog/catalog.service.js";
 import { EntityService } from "../entities/entities.service.js";
+import { ConnectionService } from "../exec/connections.service.js";
+import { ExecutionService } from "../exec/execution.service.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { ApiKeyService } from "../identity/api-keys.service.js";
 import { UserService } from "../identity/users.service.js";
 import type { Viewer } from "../identity/viewer.js";
 import { ProjectService } from "../projects/projects.service.js";
 import { RecordService } from "../records/records.service.js";
+import { SemanticService } from "../semantic/semantic.service.js";
 
 export type GraphQLContext = {
   viewer: Viewer;
@@ -25,5 +28,8 @@ export function createServices(prisma: PrismaClient, viewer: Viewer) {
     audit: new AuditService(prisma, viewer),
     catalog: new CatalogService(prisma, viewer),
     records: new RecordService(prisma, viewer),
+    connections: new ConnectionService(prisma, viewer),
+    execution: new ExecutionService(prisma, viewer),
+    semantic: new SemanticService(prisma, viewer),
   };
 }

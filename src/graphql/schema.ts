@@ -7,5 +7,6 @@ import "../identity/users.graphql.js";
 import "../projects/projects.graphql.js";
 import "../audit/audit.graphql.js";
 import "../records/records.graphql.js";
+import "../semantic/semantic.graphql.js";
 
 export const schema = builder.toSchema({ sortSchema: true });

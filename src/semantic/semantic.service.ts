@@ -8,7 +8,15 @@ import type { Viewer } from "../identity/viewer.js";
 import { parseInput } from "../validation.js";
 import { type CompiledQuery, compileSemanticQuery } from "./codegen/compile.js";
 import { CodegenInput, SemanticQueryInput } from "./semantic.inputs.js";
-import { parseSemanticModel, type SemanticModelDocument } from "./semantic.model.js";
+import {
+  findEntity,
+  type LocatedEntity,
+  parseSemanticModel,
+  type SemanticModelDocument,
+} from "./semantic.model.js";
+
+/** An entity with what GraphQL needs to resolve its relationships and its node id. */
+export type LocatedModelEntity = LocatedEntity & { connectionId: string; model: SemanticModelDocument };
 
 const NO_PERMISSION = "You don't have permission to access this connection";
 
@@ -37,6 +45,22 @@ export class SemanticService {
     return this.prisma.semanticModel.findFirst({
       where: { connectionId, organizationId: this.viewer.organization.id },
     });
+  }
+
+  /** The parsed model of a connection of the viewer's organisation, or null (GraphQL). */
+  async documentOf(connectionId: string): Promise<SemanticModelDocument | null> {
+    if (!this.viewer.can("semantic:read")) throw new ForbiddenError(NO_PERMISSION);
+    const model = await this.modelOf(connectionId);
+    return model ? parseSemanticModel(model.definition) : null;
+  }
+
+  /** An entity by connection id and name (SemanticEntity node ids), or null. */
+  async entity(connectionId: string, name: string): Promise<LocatedModelEntity | null> {
+    if (!/^[0-9a-f-]{36}$/i.test(connectionId)) return null;
+    const model = await this.documentOf(connectionId);
+    if (!model) return null;
+    const found = findEntity(model, name);
+    return found ? { connectionId, model, ...found } : null;
   }
 
   /** POST /semantic-layer/codegen/sql. Without connection_name, the organisation's only model. */
