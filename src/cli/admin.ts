@@ -1,6 +1,8 @@
 // Admin CLI: `npm run admin -- <command>`. Works on the same database as the server
 // (DATABASE_URL, or the embedded one in DATA_DIR: stop the server first, PGlite is one process).
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { parse as parseYaml } from "yaml";
 import { loadConfig } from "../config.js";
 import { openDatabase } from "../db/database.js";
 import { AppError } from "../errors.js";
@@ -11,6 +13,7 @@ import { createOrganization } from "../identity/organizations.service.js";
 import { SCOPES } from "../identity/scopes.js";
 import { UserService } from "../identity/users.service.js";
 import { Viewer } from "../identity/viewer.js";
+import { SemanticService } from "../semantic/semantic.service.js";
 
 const USAGE = `Usage: npm run admin -- <command> [options]   (add --json for machine-readable output)
 
@@ -20,6 +23,7 @@ const USAGE = `Usage: npm run admin -- <command> [options]   (add --json for mac
   key create  --org ID --name N [--user ID] [--scopes a,b] [--expires ISO-DATE] [--act-for-users] [--rate-limit N]
   key list    --org ID
   key revoke  --org ID KEY_ID
+  semantic import --org ID --connection NAME --file model.(json|yaml)   set a connection's semantic model
 
 Scopes: * (all), ${Object.keys(SCOPES).join(", ")}`;
 
@@ -35,6 +39,8 @@ const options = {
   expires: { type: "string" },
   "act-for-users": { type: "boolean" },
   "rate-limit": { type: "string" },
+  connection: { type: "string" },
+  file: { type: "string" },
   "owner-email": { type: "string" },
   "owner-name": { type: "string" },
   json: { type: "boolean" },
@@ -111,6 +117,27 @@ async function run(prisma: PrismaClient, positionals: string[], values: Values):
       const viewer = await systemViewer(prisma, values.org);
       if (!rest[0]) throw new UsageError("key revoke needs a key id");
       return new ApiKeyService(prisma, viewer).revoke(rest[0]);
+    }
+    case "semantic import": {
+      const viewer = await systemViewer(prisma, values.org);
+      if (!values.connection) throw new UsageError("--connection is required");
+      if (!values.file) throw new UsageError("--file is required");
+      let text: string;
+      try {
+        text = readFileSync(values.file, "utf8");
+      } catch (error) {
+        throw new UsageError(`Cannot read ${values.file}: ${(error as Error).message}`);
+      }
+      let document: unknown;
+      try {
+        document = /\.ya?ml$/i.test(values.file) ? parseYaml(text) : JSON.parse(text);
+      } catch (error) {
+        throw new UsageError(
+          `${values.file} is not valid ${/\.ya?ml$/i.test(values.file) ? "YAML" : "JSON"}: ${(error as Error).message}`,
+        );
+      }
+      const model = await new SemanticService(prisma, viewer).setModel(values.connection, document);
+      return { connection: values.connection, version: model.version, semanticModelId: model.id };
     }
     default:
       throw new UsageError(noun ? `Unknown command: ${positionals.join(" ")}` : "No command given");

@@ -1,10 +1,17 @@
 // The admin CLI, run as users run it, against its own embedded database directory.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { stringify as toYaml } from "yaml";
+import { loadConfig } from "../../src/config.js";
+import { openDatabase } from "../../src/db/database.js";
+import { ConnectionService } from "../../src/exec/connections.service.js";
+import { installExecEnvironment } from "../../src/exec/exec-environment.js";
+import { Viewer } from "../../src/identity/viewer.js";
 import { createScratchDatabase, testDatabaseServerUrl } from "../helpers/database.js";
+import { seedExampleModel } from "../semantic/fixtures.js";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const dataDir = mkdtempSync(path.join(tmpdir(), "gw-cli-"));
@@ -133,5 +140,93 @@ describe("npm run admin", { timeout: 120_000 }, () => {
     const unknown = await admin("frobnicate", "now");
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("Unknown command");
+  });
+
+  it("semantic import sets a connection's model from YAML or JSON; bad files are refused", async () => {
+    // A connection, created the way the server would (the CLI has no connection command).
+    const environment = await env();
+    const db = await openDatabase({
+      url: environment.DATABASE_URL || undefined,
+      dataDir,
+      logger: { info() {}, warn() {} },
+    });
+    try {
+      installExecEnvironment(db, loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: "silent" }));
+      const owner = await db.prisma.user.findFirstOrThrow({
+        where: { organizationId: orgId, role: "owner" },
+      });
+      const viewer = Viewer.system({ id: orgId, name: "Hooli" }, owner);
+      await new ConnectionService(db.prisma, viewer).create({
+        name: "Warehouse",
+        url: "postgresql://reader@127.0.0.1:5432/warehouse",
+      });
+    } finally {
+      await db.close();
+    }
+    const yamlFile = path.join(dataDir, "model.yaml");
+    writeFileSync(yamlFile, toYaml(seedExampleModel("postgres")));
+    const imported = await admin(
+      "semantic",
+      "import",
+      "--org",
+      orgId,
+      "--connection",
+      "Warehouse",
+      "--file",
+      yamlFile,
+      "--json",
+    );
+    expect(imported.stderr).toBe("");
+    expect(imported.code).toBe(0);
+    expect(JSON.parse(imported.stdout)).toMatchObject({ connection: "Warehouse", version: "1.0" });
+
+    const broken = path.join(dataDir, "broken.json");
+    writeFileSync(broken, "{ not json");
+    const bad = await admin(
+      "semantic",
+      "import",
+      "--org",
+      orgId,
+      "--connection",
+      "Warehouse",
+      "--file",
+      broken,
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("is not valid JSON");
+
+    const invalid = path.join(dataDir, "invalid.json");
+    const model = seedExampleModel("postgres");
+    (
+      model.layers[0]!.domains[0]!.entities[0]! as { relationships?: Array<{ to_entity: string }> }
+    ).relationships?.forEach((r) => {
+      r.to_entity = "nowhere";
+    });
+    writeFileSync(invalid, JSON.stringify(model));
+    const rejected = await admin(
+      "semantic",
+      "import",
+      "--org",
+      orgId,
+      "--connection",
+      "Warehouse",
+      "--file",
+      invalid,
+    );
+    expect(rejected.code).toBe(1);
+    expect(rejected.stderr).toMatch(/validation_error[\s\S]*nowhere/);
+
+    const missing = await admin(
+      "semantic",
+      "import",
+      "--org",
+      orgId,
+      "--connection",
+      "Nope",
+      "--file",
+      yamlFile,
+    );
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("Connection not found: Nope");
   });
 });
