@@ -176,8 +176,7 @@ describe("npm run admin", { timeout: 120_000 }, () => {
       yamlFile,
       "--json",
     );
-    expect(imported.stderr).toBe("");
-    expect(imported.code).toBe(0);
+    expect(imported.code, imported.stderr).toBe(0);
     expect(JSON.parse(imported.stdout)).toMatchObject({ connection: "Warehouse", version: "1.0" });
 
     const broken = path.join(dataDir, "broken.json");
