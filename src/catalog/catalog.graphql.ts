@@ -4,6 +4,7 @@
 
 import { ValidationError } from "../errors.js";
 import { builder } from "../graphql/builder.js";
+import { ProjectRef } from "../projects/projects.graphql.js";
 import { decodeCursor, encodeCursor } from "./catalog.inputs.js";
 import { type CatalogEntry, etagOf, MAX_PAGE_SIZE } from "./catalog.service.js";
 
@@ -88,6 +89,13 @@ builder.node(CatalogFolderRef, {
   },
   isTypeOf: (value) => isCatalogEntry(value) && value.kind === "FOLDER",
   fields: (t) => ({
+    project: t.field({
+      type: ProjectRef,
+      nullable: true,
+      description:
+        "The project of a project folder (directly under @Project Hub); null for other folders. Requires projects:read.",
+      resolve: (folder, _args, ctx) => ctx.services.catalog.projectOf(folder),
+    }),
     children: t.field({
       type: CatalogItemConnection,
       description: `Direct children, folders first, then by name; at most ${MAX_PAGE_SIZE} per page.`,
@@ -130,6 +138,16 @@ builder.node(CatalogAssetRef, {
     }),
   }),
 });
+
+builder.objectFields(ProjectRef, (t) => ({
+  catalogFolder: t.field({
+    type: CatalogFolderRef,
+    nullable: true,
+    description:
+      "The project's folder, @Project Hub/<name>; null while the project is archived, or when the caller may not see it (requires catalog:read).",
+    resolve: (project, _args, ctx) => ctx.services.catalog.folderOfProject(project.id),
+  }),
+}));
 
 builder.queryFields((t) => ({
   catalogItem: t.field({

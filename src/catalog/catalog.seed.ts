@@ -1,7 +1,11 @@
 // Demo catalog of the demo organisation: a few folders and scripts in each namespace, created
-// through CatalogService so that they obey the same rules as anything a caller creates.
+// through CatalogService so that they obey the same rules as anything a caller creates. The
+// @Project Hub scripts go into the folder of the demo project "Q3 board pack" (seeded before
+// the catalog, src/projects/projects.seed.ts); without demo projects, a project "sales_2025"
+// is created for them through ProjectService, which creates its folder.
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { Viewer } from "../identity/viewer.js";
+import { ProjectService } from "../projects/projects.service.js";
 import { CatalogService } from "./catalog.service.js";
 
 export async function seedCatalogDemo(
@@ -11,10 +15,8 @@ export async function seedCatalogDemo(
 ): Promise<void> {
   const organization = await prisma.organization.findUniqueOrThrow({ where: { id: organizationId } });
   const owner = await prisma.user.findUniqueOrThrow({ where: { id: ownerUserId } });
-  const catalog = new CatalogService(
-    prisma,
-    Viewer.system({ id: organization.id, name: organization.name }, owner),
-  );
+  const viewer = Viewer.system({ id: organization.id, name: organization.name }, owner);
+  const catalog = new CatalogService(prisma, viewer);
 
   await catalog.createFolder({ parentPath: "@Shared", name: "Finance" });
   await catalog.createFolder({ parentPath: "@Shared/Finance", name: "Monthly Close" });
@@ -39,16 +41,22 @@ export async function seedCatalogDemo(
     content: "SELECT * FROM fact_sales WHERE year = 2024",
   });
 
-  await catalog.createFolder({ parentPath: "@Project Hub", name: "sales_2025", folderType: "PROJECT" });
-  await catalog.createFolder({ parentPath: "@Project Hub/sales_2025", name: "models" });
+  const demoProject =
+    (await prisma.project.findFirst({
+      where: { organizationId, externalId: "PRJ-1002", status: "active" },
+    })) ?? (await new ProjectService(prisma, viewer).create({ name: "sales_2025" }));
+  const projectFolder = await catalog.folderOfProject(demoProject.id);
+  if (!projectFolder) throw new Error(`The demo project ${demoProject.name} has no catalog folder`);
+  const hub = projectFolder.path;
+  await catalog.createFolder({ parentPath: hub, name: "models" });
   await catalog.createAsset({
-    parentPath: "@Project Hub/sales_2025/models",
+    parentPath: `${hub}/models`,
     name: "orders_enriched",
     content:
       "#+src sql orders_enriched()\n#+begin\nSELECT o.*, c.segment\nFROM orders o JOIN customers c USING (customer_id)\n#+end",
   });
   await catalog.createAsset({
-    parentPath: "@Project Hub/sales_2025",
+    parentPath: hub,
     name: "report",
     content: "SELECT segment, COUNT(*) FROM {{ orders_enriched() }} GROUP BY segment",
   });

@@ -7,6 +7,10 @@
 // A folder rename locks its subtree and rewrites every descendant's path (and revision) with one
 // UPDATE; creating an item share-locks its parent, so no item is created under a path that is
 // being renamed away.
+//
+// @Project Hub holds project folders, each linked to its project (catalog.projects.ts): a
+// project folder and everything in it is visible to the project's members and to the
+// organisation's owners and admins, and to nobody while the project is archived.
 import DataLoader from "dataloader";
 import {
   ConflictError,
@@ -17,7 +21,7 @@ import {
   UnprocessableError,
   ValidationError,
 } from "../errors.js";
-import type { CatalogItem, Prisma, PrismaClient } from "../generated/prisma/client.js";
+import type { CatalogItem, Prisma, PrismaClient, Project } from "../generated/prisma/client.js";
 import { isUuid } from "../identity/authenticate.js";
 import type { Scope } from "../identity/scopes.js";
 import type { Viewer } from "../identity/viewer.js";
@@ -58,6 +62,8 @@ export type CatalogEntry = {
   path: string;
   namespace: Namespace;
   parentId: string | null;
+  /** The project of a project folder (directly under @Project Hub); null otherwise. */
+  projectId: string | null;
   description: string | null;
   /** Absent when the item was loaded without its content (listings). */
   content?: string | null;
@@ -79,11 +85,12 @@ const ROOT_TYPES: Record<Namespace, string> = {
   "@Shared": "REGULAR_FOLDER",
   "@Project Hub": "REGULAR_FOLDER",
 };
+export const PROJECT_HUB: Namespace = "@Project Hub";
 /** Interactive transactions wait for a connection: generous, since PGlite has only one. */
 const TX_OPTIONS = { maxWait: 30_000, timeout: 60_000 } as const;
 
 export type Expected = { any: true } | { any: false; revisions: number[] };
-type LockedRow = { id: string; kind: string; revision: number };
+type LockedRow = { id: string; kind: string; revision: number; projectId: string | null };
 
 export function etagOf(revision: number): string {
   return `"${revision}"`;
@@ -105,8 +112,52 @@ export function parseIfMatch(header: string | null | undefined): Expected {
   return { any: false, revisions };
 }
 
+/**
+ * Renames a folder and moves its subtree, in the caller's transaction (the folder row is locked
+ * by the caller): lock the subtree in path order, update the folder, then rewrite every
+ * descendant's path (and revision) with one statement.
+ */
+export async function renameFolderIn(
+  tx: Prisma.TransactionClient,
+  folder: {
+    organizationId: string;
+    space: string;
+    id: string;
+    oldPath: string;
+    newPath: string;
+    name: string;
+  },
+): Promise<CatalogItem> {
+  const { organizationId, space, oldPath, newPath } = folder;
+  const subtree = `${escapeLike(oldPath)}/%`;
+  // Lock the subtree first, in path order: a child being created meanwhile (its parent is
+  // share-locked) commits before the UPDATE below takes its snapshot, and so moves too.
+  await tx.$queryRaw`
+    SELECT count(*) FROM (
+      SELECT 1 FROM catalog_items
+      WHERE organization_id = ${organizationId}::uuid AND space = ${space}::text AND path LIKE ${subtree}::text
+      ORDER BY path FOR UPDATE
+    ) AS locked`;
+  const now = new Date();
+  const updated = await tx.catalogItem.update({
+    where: { id: folder.id },
+    data: { name: folder.name, path: newPath, revision: { increment: 1 }, updatedAt: now },
+  });
+  await tx.$executeRaw`
+    UPDATE catalog_items
+    SET path = ${newPath}::text || substr(path, char_length(${oldPath}::text) + 1),
+        revision = revision + 1,
+        updated_at = ${now}::timestamptz
+    WHERE organization_id = ${organizationId}::uuid AND space = ${space}::text AND path LIKE ${subtree}::text`;
+  return updated;
+}
+
 export class CatalogService {
   private readonly byId = new DataLoader<string, CatalogEntry | null>((ids) => this.loadByIds(ids));
+  private readonly projects = new DataLoader<string, Project | null>((ids) => this.loadProjects(ids));
+  private readonly projectFolders = new DataLoader<string, CatalogEntry | null>((ids) =>
+    this.loadProjectFolders(ids),
+  );
   private readonly contents = new DataLoader<string, string | null>((ids) => this.loadContents(ids));
   private organizationCreatedAt: Promise<Date> | undefined;
 
@@ -129,6 +180,7 @@ export class CatalogService {
     const location = parsePath(rawPath);
     if (!location) return null;
     if (location.names.length === 0) return this.root(location.namespace);
+    if (await this.hidden(location)) return null;
     const row = await this.prisma.catalogItem.findUnique({
       where: { organizationId_space_path: this.key(location) },
     });
@@ -164,6 +216,7 @@ export class CatalogService {
     const location = parsePath(rawPath);
     if (!location) throw notFound(rawPath);
     if (location.names.length === 0) return this.children(this.rootStub(location.namespace), page);
+    if (await this.hidden(location)) throw notFound(location.path);
     const row = await this.prisma.catalogItem.findUnique({
       where: { organizationId_space_path: this.key(location) },
       select: { id: true, kind: true },
@@ -187,6 +240,8 @@ export class CatalogService {
       organizationId: this.viewer.organization.id,
       space: this.spaceOf(folder.namespace),
       parentId: folder.root ? null : folder.id,
+      // The project folders the caller may see: the root of @Project Hub lists only those.
+      ...(folder.root && folder.namespace === PROJECT_HUB ? this.visibleProjectFolders() : {}),
     };
     const fetch = (kind: CatalogKind, afterName: string | undefined, take: number) =>
       take <= 0
@@ -239,6 +294,7 @@ export class CatalogService {
     const expected = this.precondition(ifMatch);
     const data = parseCatalogInput(UpdateFolderSchema, input);
     const location = this.changeable(rawPath, FOLDER);
+    if (await this.hidden(location)) throw notFound(location.path);
     const newPath =
       data.name === undefined ? location.path : childPath(parentPathOf(location.path), data.name);
     return this.transaction(async (tx) => {
@@ -247,28 +303,17 @@ export class CatalogService {
       if (newPath === location.path) {
         return toEntry(await tx.catalogItem.findUniqueOrThrow({ where: { id: row.id } }));
       }
-      const organizationId = this.viewer.organization.id;
-      const space = this.spaceOf(location.namespace);
-      const subtree = `${escapeLike(location.path)}/%`;
-      // Lock the subtree first, in path order: a child being created meanwhile (its parent is
-      // share-locked) commits before the UPDATE below takes its snapshot, and so moves too.
-      await tx.$queryRaw`
-        SELECT count(*) FROM (
-          SELECT 1 FROM catalog_items
-          WHERE organization_id = ${organizationId}::uuid AND space = ${space}::text AND path LIKE ${subtree}::text
-          ORDER BY path FOR UPDATE
-        ) AS locked`;
-      const now = new Date();
-      const updated = await tx.catalogItem.update({
-        where: { id: row.id },
-        data: { name: data.name, path: newPath, revision: { increment: 1 }, updatedAt: now },
+      if (row.projectId !== null) {
+        throw new ValidationError("Project folders are renamed with their project", [], { field: "name" });
+      }
+      const updated = await renameFolderIn(tx, {
+        organizationId: this.viewer.organization.id,
+        space: this.spaceOf(location.namespace),
+        id: row.id,
+        oldPath: location.path,
+        newPath,
+        name: newPath.slice(newPath.lastIndexOf("/") + 1),
       });
-      await tx.$executeRaw`
-        UPDATE catalog_items
-        SET path = ${newPath}::text || substr(path, char_length(${location.path}::text) + 1),
-            revision = revision + 1,
-            updated_at = ${now}::timestamptz
-        WHERE organization_id = ${organizationId}::uuid AND space = ${space}::text AND path LIKE ${subtree}::text`;
       return toEntry(updated);
     });
   }
@@ -278,6 +323,7 @@ export class CatalogService {
     const expected = this.precondition(ifMatch);
     const data = parseCatalogInput(UpdateAssetSchema, input);
     const location = this.changeable(rawPath, ASSET);
+    if (await this.hidden(location)) throw notFound(location.path);
     const newPath =
       data.name === undefined ? location.path : childPath(parentPathOf(location.path), data.name);
     const updated = await this.guard(() =>
@@ -316,9 +362,12 @@ export class CatalogService {
   ): Promise<CatalogEntry> {
     const expected = this.precondition(ifMatch);
     const location = this.changeable(rawPath, kind ?? FOLDER);
+    if (await this.hidden(location)) throw notFound(location.path);
     return this.transaction(async (tx) => {
       const row = await this.lock(tx, location, "FOR UPDATE");
       this.check(row, location.path, kind ?? (row?.kind as CatalogKind), expected);
+      if (row.projectId !== null)
+        throw new ValidationError("Project folders are archived with their project");
       if (row.kind === FOLDER) {
         const child = await tx.catalogItem.findFirst({ where: { parentId: row.id }, select: { id: true } });
         if (child) throw new ValidationError("Folder is not empty");
@@ -345,6 +394,12 @@ export class CatalogService {
     const parent = parsePath(parentRawPath);
     if (!parent) throw notFound(parentRawPath);
     const namespace = parent.namespace;
+    if (namespace === PROJECT_HUB && parent.names.length === 0) {
+      throw new ValidationError("Project folders are created with their project", [], {
+        field: "parent_path",
+      });
+    }
+    if (await this.hidden(parent)) throw notFound(parent.path);
     return this.transaction(async (tx) => {
       let parentId: string | null = null;
       if (parent.names.length > 0) {
@@ -393,11 +448,11 @@ export class CatalogService {
     const rows =
       mode === "FOR UPDATE"
         ? await tx.$queryRaw<LockedRow[]>`
-            SELECT id, kind, revision FROM catalog_items
+            SELECT id, kind, revision, project_id AS "projectId" FROM catalog_items
             WHERE organization_id = ${organizationId}::uuid AND space = ${space}::text AND path = ${location.path}::text
             FOR UPDATE`
         : await tx.$queryRaw<LockedRow[]>`
-            SELECT id, kind, revision FROM catalog_items
+            SELECT id, kind, revision, project_id AS "projectId" FROM catalog_items
             WHERE organization_id = ${organizationId}::uuid AND space = ${space}::text AND path = ${location.path}::text
             FOR SHARE`;
     return rows[0] ?? null;
@@ -478,6 +533,7 @@ export class CatalogService {
       path: namespace,
       namespace,
       parentId: null,
+      projectId: null,
       description: null,
       content: null,
       revision: null,
@@ -499,8 +555,96 @@ export class CatalogService {
             },
             omit: { content: true },
           });
-    const found = new Map(rows.map((row) => [row.id, toEntry(row)]));
+    const hidden = await this.hiddenTops(
+      rows.filter((row) => row.space === PROJECT_HUB).map((row) => row.path),
+    );
+    const found = new Map(
+      rows.filter((row) => !hidden.has(topPathOf(row.path))).map((row) => [row.id, toEntry(row)]),
+    );
     return Promise.all(ids.map((id) => (isNamespace(id) ? this.root(id) : (found.get(id) ?? null))));
+  }
+
+  // ---- @Project Hub -----------------------------------------------------------------------
+
+  /** The project of a project folder (GraphQL CatalogFolder.project); needs projects:read. */
+  async projectOf(entry: CatalogEntry): Promise<Project | null> {
+    if (entry.projectId === null) return null;
+    this.viewer.require("projects:read");
+    return this.projects.load(entry.projectId);
+  }
+
+  /** A project's folder, when the caller may see it (GraphQL Project.catalogFolder). */
+  async folderOfProject(projectId: string): Promise<CatalogEntry | null> {
+    this.require("catalog:read");
+    return this.projectFolders.load(projectId);
+  }
+
+  /** Owners and admins of the organisation see every active project's folder. */
+  private get seesAllProjects(): boolean {
+    return this.viewer.user.role === "owner" || this.viewer.user.role === "admin";
+  }
+
+  /**
+   * Which top-level rows of @Project Hub the caller may see: folders of active projects the
+   * caller is a member of (all active ones for owners and admins), and unlinked folders (made
+   * before projects existed).
+   */
+  private visibleProjectFolders(): Prisma.CatalogItemWhereInput {
+    return {
+      OR: [
+        { projectId: null },
+        {
+          project: {
+            status: "active",
+            ...(this.seesAllProjects ? {} : { members: { some: { userId: this.viewer.user.id } } }),
+          },
+        },
+      ],
+    };
+  }
+
+  /** Whether a path lies in a project folder the caller may not see (answered as missing). */
+  private async hidden(location: CatalogPath): Promise<boolean> {
+    if (location.namespace !== PROJECT_HUB || location.names.length === 0) return false;
+    return (await this.hiddenTops([location.path])).size > 0;
+  }
+
+  /** The top-level @Project Hub paths, among those of `paths`, that the caller may not see. */
+  private async hiddenTops(paths: string[]): Promise<Set<string>> {
+    const tops = [...new Set(paths.map(topPathOf))];
+    if (tops.length === 0) return new Set();
+    const rows = await this.prisma.catalogItem.findMany({
+      where: {
+        organizationId: this.viewer.organization.id,
+        space: PROJECT_HUB,
+        path: { in: tops },
+        NOT: this.visibleProjectFolders(),
+      },
+      select: { path: true },
+    });
+    return new Set(rows.map((row) => row.path));
+  }
+
+  private async loadProjects(ids: readonly string[]): Promise<Array<Project | null>> {
+    const rows = await this.prisma.project.findMany({
+      where: { id: { in: ids.filter(isUuid) }, organizationId: this.viewer.organization.id },
+    });
+    const found = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id) => found.get(id) ?? null);
+  }
+
+  private async loadProjectFolders(projectIds: readonly string[]): Promise<Array<CatalogEntry | null>> {
+    const rows = await this.prisma.catalogItem.findMany({
+      where: {
+        projectId: { in: projectIds.filter(isUuid) },
+        organizationId: this.viewer.organization.id,
+        space: PROJECT_HUB,
+        ...this.visibleProjectFolders(),
+      },
+      omit: { content: true },
+    });
+    const found = new Map(rows.map((row) => [row.projectId, toEntry(row)]));
+    return projectIds.map((id) => found.get(id) ?? null);
   }
 
   private async loadContents(ids: readonly string[]): Promise<Array<string | null>> {
@@ -517,6 +661,12 @@ function notFound(path: string): NotFoundError {
   return new NotFoundError(`Path not found: ${path}`);
 }
 
+/** "@Project Hub/<name>" of any path below it. */
+function topPathOf(path: string): string {
+  const [namespace, name] = path.split("/");
+  return `${namespace}/${name}`;
+}
+
 function namespaceOfSpace(space: string): Namespace {
   return space === "@Shared" || space === "@Project Hub" ? space : "@Personal";
 }
@@ -531,6 +681,7 @@ function toEntry(row: Omit<CatalogItem, "content"> & { content?: string | null }
     path: row.path,
     namespace: namespaceOfSpace(row.space),
     parentId: row.parentId,
+    projectId: row.projectId ?? null,
     description: row.description,
     ...("content" in row ? { content: row.content ?? null } : {}),
     revision: row.revision,

@@ -1,4 +1,6 @@
-// Demo projects with members for the demo organisation (src/demo/demo.seed.ts).
+// Demo projects with members for the demo organisation (src/demo/demo.seed.ts), each with its
+// @Project Hub folder (the archived one's is hidden until it is restored).
+import { createProjectFolder } from "../catalog/catalog.projects.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 
 export async function seedProjectsDemo(prisma: PrismaClient, organizationId: string): Promise<void> {
@@ -21,24 +23,27 @@ export async function seedProjectsDemo(prisma: PrismaClient, organizationId: str
   ];
   const roles = ["editor", "viewer", "editor"] as const;
   for (const [index, project] of projects.entries()) {
-    await prisma.project.create({
-      data: {
-        organizationId,
-        ...project,
-        archivedAt: project.status === "archived" ? new Date() : null,
-        members: {
-          create: [
-            { organizationId, userId: owner.id, role: "owner" },
-            ...others
-              .filter((_, i) => (i + index) % 2 === 0)
-              .map((user, i) => ({
-                organizationId,
-                userId: user.id,
-                role: roles[i % roles.length] ?? "viewer",
-              })),
-          ],
+    await prisma.$transaction(async (tx) => {
+      const created = await tx.project.create({
+        data: {
+          organizationId,
+          ...project,
+          archivedAt: project.status === "archived" ? new Date() : null,
+          members: {
+            create: [
+              { organizationId, userId: owner.id, role: "owner" },
+              ...others
+                .filter((_, i) => (i + index) % 2 === 0)
+                .map((user, i) => ({
+                  organizationId,
+                  userId: user.id,
+                  role: roles[i % roles.length] ?? "viewer",
+                })),
+            ],
+          },
         },
-      },
+      });
+      await createProjectFolder(tx, created);
     });
   }
 }

@@ -1,5 +1,8 @@
 // Projects and their members (seed 002). DELETE archives: the row stays, lists hide it unless
 // asked for, and its membership is frozen (409) until it is restored with status "active".
+// Every project has a catalog folder, `@Project Hub/<name>`, created and renamed with it in the
+// same transaction (src/catalog/catalog.projects.ts); archiving hides it from the catalog.
+import { createProjectFolder, syncProjectFolder } from "../catalog/catalog.projects.js";
 import { ConflictError, NotFoundError } from "../errors.js";
 import type { Prisma, PrismaClient, Project, ProjectMember, User } from "../generated/prisma/client.js";
 import { isUuid } from "../identity/authenticate.js";
@@ -20,6 +23,9 @@ import {
 async function lockProject(tx: Prisma.TransactionClient, projectId: string): Promise<void> {
   await tx.$queryRaw`SELECT id FROM projects WHERE id = ${projectId}::uuid FOR UPDATE`;
 }
+
+/** Interactive transactions wait for a connection: generous, since PGlite has only one. */
+const TX_OPTIONS = { maxWait: 30_000, timeout: 60_000 } as const;
 
 export type MemberWithUser = ProjectMember & { user: User };
 export type Slice<T> = { items: T[]; total: number };
@@ -68,18 +74,22 @@ export class ProjectService {
     this.viewer.require("projects:write");
     const data = parseInput(CreateProjectInput, input);
     return this.uniqueExternalId(data.externalId, () =>
-      this.prisma.project.create({
-        data: {
-          organizationId: this.organizationId,
-          name: data.name,
-          description: data.description ?? null,
-          externalId: data.externalId ?? null,
-          // Whoever creates a project owns it, so every project starts with an owner.
-          members: {
-            create: { organizationId: this.organizationId, userId: this.viewer.user.id, role: "owner" },
+      this.prisma.$transaction(async (tx) => {
+        const project = await tx.project.create({
+          data: {
+            organizationId: this.organizationId,
+            name: data.name,
+            description: data.description ?? null,
+            externalId: data.externalId ?? null,
+            // Whoever creates a project owns it, so every project starts with an owner.
+            members: {
+              create: { organizationId: this.organizationId, userId: this.viewer.user.id, role: "owner" },
+            },
           },
-        },
-      }),
+        });
+        await createProjectFolder(tx, project);
+        return project;
+      }, TX_OPTIONS),
     );
   }
 
@@ -92,15 +102,22 @@ export class ProjectService {
         ? {}
         : { status: patch.status, archivedAt: patch.status === "archived" ? new Date() : null };
     return this.uniqueExternalId(patch.externalId, () =>
-      this.prisma.project.update({
-        where: { id: project.id },
-        data: {
-          name: patch.name,
-          description: patch.description,
-          externalId: patch.externalId,
-          ...statusChange,
-        },
-      }),
+      this.prisma.$transaction(async (tx) => {
+        const updated = await tx.project.update({
+          where: { id: project.id },
+          data: {
+            name: patch.name,
+            description: patch.description,
+            externalId: patch.externalId,
+            ...statusChange,
+          },
+        });
+        // A rename renames the folder (its subtree moves); a restore makes sure it exists.
+        if (updated.name !== project.name || (updated.status === "active" && project.status !== "active")) {
+          await syncProjectFolder(tx, updated);
+        }
+        return updated;
+      }, TX_OPTIONS),
     );
   }
 

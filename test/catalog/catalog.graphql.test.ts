@@ -135,7 +135,14 @@ describe("mutations and queries", () => {
   });
 
   it("children page with first/after, folders first, like REST's list", async () => {
-    await api.createFolder({ parent_path: "@Project Hub", name: "sales_2025", folder_type: "PROJECT" });
+    // A project folder comes with its project (docs/catalog.md, "Project Hub").
+    const project = await t.app.inject({
+      method: "POST",
+      url: "/v1/projects",
+      headers: { authorization: `Bearer ${acme.key}`, "content-type": "application/json" },
+      payload: JSON.stringify({ name: "sales_2025" }),
+    });
+    expect(project.statusCode).toBe(201);
     for (const name of ["c", "a", "b"]) {
       await api.createAsset({ parent_path: "@Project Hub/sales_2025", name, content: "SELECT 1" });
     }
