@@ -1,18 +1,8 @@
-// POST /api/v1/exec/block: CoginitiScript blocks with scalar, list and map arguments bound as
-// parameters; test blocks answer the documented test report with 200 even when they fail.
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseBlocks, renderBlock } from "../../src/exec/blocks.js";
-import { DEMO_CONNECTION_NAME, seedSemanticDemo } from "../../src/semantic/semantic.seed.js";
-import {
-  bearer,
-  createKey,
-  createOrg,
-  createTestApp,
-  gql,
-  type TestApp,
-  type TestOrg,
-} from "../helpers/app.js";
+import { DEMO_CONNECTION_NAME } from "../../src/semantic/semantic.seed.js";
+import { bearer, createKey, gql, type TestApp, type TestOrg } from "../helpers/app.js";
+import { closeWarehouse, openWarehouse } from "./fixtures.js";
 
 let t: TestApp;
 let org: TestOrg;
@@ -51,11 +41,7 @@ SELECT * FROM fact_orders
 `;
 
 beforeAll(async () => {
-  t = await createTestApp({ CONNECTIONS_ENCRYPTION_KEY: "d".repeat(64) });
-  org = await createOrg(t.prisma);
-  await seedSemanticDemo(t.prisma, org.id, org.ownerId);
-  role = (await t.prisma.dataConnection.findFirstOrThrow({ where: { name: DEMO_CONNECTION_NAME } }))
-    .runAsRole;
+  ({ t, org, role } = await openWarehouse("d"));
   runner = await createKey(t.prisma, org, { scopes: ["catalog:read", "sql:execute"] });
   const created = await gql(
     t.app,
@@ -66,16 +52,7 @@ beforeAll(async () => {
   expect(created.body.errors).toBeUndefined();
 }, 120_000);
 
-afterAll(async () => {
-  await t?.close();
-  const server = process.env.TEST_DATABASE_URL;
-  if (server && role) {
-    const admin = new pg.Client({ connectionString: server });
-    await admin.connect();
-    await admin.query(`DROP ROLE IF EXISTS ${role}`);
-    await admin.end();
-  }
-});
+afterAll(() => closeWarehouse(t, role));
 
 const post = (url: string, body: unknown, key = runner) =>
   t.app.inject({

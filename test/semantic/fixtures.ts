@@ -1,6 +1,34 @@
 // The seed's metadata example (platform snowflake), completed with the dim_customers entity
 // its relationship points at, as a model document for tests.
+import pg from "pg";
 import type { Platform } from "../../src/semantic/codegen/dialects.js";
+import { DEMO_CONNECTION_NAME, seedSemanticDemo } from "../../src/semantic/semantic.seed.js";
+import { createOrg, createTestApp, type TestApp, type TestOrg } from "../helpers/app.js";
+
+/** A test app whose organisation has the demo warehouse, its connection and its model. */
+export async function openWarehouse(
+  keyDigit: string,
+): Promise<{ t: TestApp; org: TestOrg; role: string | null }> {
+  const t = await createTestApp({ CONNECTIONS_ENCRYPTION_KEY: keyDigit.repeat(64) });
+  const org = await createOrg(t.prisma);
+  await seedSemanticDemo(t.prisma, org.id, org.ownerId);
+  const connection = await t.prisma.dataConnection.findFirstOrThrow({
+    where: { name: DEMO_CONNECTION_NAME },
+  });
+  return { t, org, role: connection.runAsRole };
+}
+
+/** Closes the app and, on a shared PostgreSQL server, drops the warehouse's reader role. */
+export async function closeWarehouse(t: TestApp | undefined, role: string | null): Promise<void> {
+  await t?.close();
+  const server = process.env.TEST_DATABASE_URL;
+  if (server && role) {
+    const admin = new pg.Client({ connectionString: server });
+    await admin.connect();
+    await admin.query(`DROP ROLE IF EXISTS ${role}`);
+    await admin.end();
+  }
+}
 
 export function seedExampleModel(platform: Platform = "snowflake") {
   return {

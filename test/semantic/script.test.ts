@@ -1,20 +1,11 @@
 // POST /api/v1/exec/script and CatalogAsset.execute: a catalog asset's first statement on a named
 // connection, through the same pipeline as /exec/sql; the documented errors.
 import { parse } from "csv-parse/sync";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { firstStatement, splitStatements } from "../../src/exec/script.js";
-import { DEMO_CONNECTION_NAME, seedSemanticDemo } from "../../src/semantic/semantic.seed.js";
-import {
-  bearer,
-  createKey,
-  createOrg,
-  createTestApp,
-  gql,
-  type Json,
-  type TestApp,
-  type TestOrg,
-} from "../helpers/app.js";
+import { DEMO_CONNECTION_NAME } from "../../src/semantic/semantic.seed.js";
+import { bearer, createKey, createOrg, gql, type Json, type TestApp, type TestOrg } from "../helpers/app.js";
+import { closeWarehouse, openWarehouse } from "./fixtures.js";
 
 let t: TestApp;
 let org: TestOrg;
@@ -45,11 +36,7 @@ async function createAsset(parentPath: string, name: string, content: string) {
 }
 
 beforeAll(async () => {
-  t = await createTestApp({ CONNECTIONS_ENCRYPTION_KEY: "c".repeat(64) });
-  org = await createOrg(t.prisma);
-  await seedSemanticDemo(t.prisma, org.id, org.ownerId);
-  role = (await t.prisma.dataConnection.findFirstOrThrow({ where: { name: DEMO_CONNECTION_NAME } }))
-    .runAsRole;
+  ({ t, org, role } = await openWarehouse("c"));
   runner = await createKey(t.prisma, org, { scopes: ["catalog:read", "sql:execute"] });
   await gql(
     t.app,
@@ -61,16 +48,7 @@ beforeAll(async () => {
   await createAsset("@Shared/Reports", "empty", "-- nothing here\n");
 }, 120_000);
 
-afterAll(async () => {
-  await t?.close();
-  const server = process.env.TEST_DATABASE_URL;
-  if (server && role) {
-    const admin = new pg.Client({ connectionString: server });
-    await admin.connect();
-    await admin.query(`DROP ROLE IF EXISTS ${role}`);
-    await admin.end();
-  }
-});
+afterAll(() => closeWarehouse(t, role));
 
 const post = (url: string, body: unknown, key = runner, headers: Record<string, string> = {}) =>
   t.app.inject({

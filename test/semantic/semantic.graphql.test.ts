@@ -1,20 +1,16 @@
-// The semantic layer and SQL execution in the graph: the same answers as the REST routes, codes on
-// errors, organisations kept apart, and a connection's URL never returned.
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEMO_CONNECTION_NAME, seedSemanticDemo } from "../../src/semantic/semantic.seed.js";
+import { DEMO_CONNECTION_NAME } from "../../src/semantic/semantic.seed.js";
 import {
   bearer,
   createKey,
   createOrg,
-  createTestApp,
   decodeGlobalId,
   gql,
   type Json,
   type TestApp,
   type TestOrg,
 } from "../helpers/app.js";
-import { SEED_FILTER_QUERY } from "./fixtures.js";
+import { closeWarehouse, openWarehouse, SEED_FILTER_QUERY } from "./fixtures.js";
 
 let t: TestApp;
 let org: TestOrg;
@@ -22,24 +18,11 @@ let reader: string;
 let role: string | null = null;
 
 beforeAll(async () => {
-  t = await createTestApp({ CONNECTIONS_ENCRYPTION_KEY: "b".repeat(64) });
-  org = await createOrg(t.prisma);
-  await seedSemanticDemo(t.prisma, org.id, org.ownerId);
-  role = (await t.prisma.dataConnection.findFirstOrThrow({ where: { name: DEMO_CONNECTION_NAME } }))
-    .runAsRole;
+  ({ t, org, role } = await openWarehouse("b"));
   reader = await createKey(t.prisma, org, { scopes: ["semantic:read", "sql:execute"] });
 }, 120_000);
 
-afterAll(async () => {
-  await t?.close();
-  const server = process.env.TEST_DATABASE_URL;
-  if (server && role) {
-    const admin = new pg.Client({ connectionString: server });
-    await admin.connect();
-    await admin.query(`DROP ROLE IF EXISTS ${role}`);
-    await admin.end();
-  }
-});
+afterAll(() => closeWarehouse(t, role));
 
 const post = (url: string, body: unknown, key = reader) =>
   t.app.inject({

@@ -2,15 +2,10 @@
 // shapes and errors, generated SQL against hand-written SQL, injection attempts, CSV and Arrow.
 import { tableFromIPC } from "apache-arrow";
 import { parse } from "csv-parse/sync";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  DEMO_CONNECTION_NAME,
-  DEMO_ORDER_COUNT,
-  seedSemanticDemo,
-} from "../../src/semantic/semantic.seed.js";
-import { bearer, createKey, createOrg, createTestApp, type TestApp, type TestOrg } from "../helpers/app.js";
-import { SEED_FILTER_QUERY } from "./fixtures.js";
+import { DEMO_CONNECTION_NAME, DEMO_ORDER_COUNT } from "../../src/semantic/semantic.seed.js";
+import { bearer, createKey, createOrg, type TestApp, type TestOrg } from "../helpers/app.js";
+import { closeWarehouse, openWarehouse, SEED_FILTER_QUERY } from "./fixtures.js";
 
 let t: TestApp;
 let org: TestOrg;
@@ -18,24 +13,11 @@ let reader: string;
 let role: string | null = null;
 
 beforeAll(async () => {
-  t = await createTestApp({ CONNECTIONS_ENCRYPTION_KEY: "a".repeat(64) });
-  org = await createOrg(t.prisma);
-  await seedSemanticDemo(t.prisma, org.id, org.ownerId);
-  role = (await t.prisma.dataConnection.findFirstOrThrow({ where: { name: DEMO_CONNECTION_NAME } }))
-    .runAsRole;
+  ({ t, org, role } = await openWarehouse("a"));
   reader = await createKey(t.prisma, org, { scopes: ["semantic:read", "sql:execute"] });
 }, 120_000);
 
-afterAll(async () => {
-  await t?.close();
-  const server = process.env.TEST_DATABASE_URL;
-  if (server && role) {
-    const admin = new pg.Client({ connectionString: server });
-    await admin.connect();
-    await admin.query(`DROP ROLE IF EXISTS ${role}`);
-    await admin.end();
-  }
-});
+afterAll(() => closeWarehouse(t, role));
 
 const post = (url: string, body: unknown, key = reader, headers: Record<string, string> = {}) =>
   t.app.inject({
