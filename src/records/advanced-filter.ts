@@ -33,6 +33,23 @@ export type Operator = (typeof OPERATORS)[number];
 /** How a field compares: decides which operators apply and how values are read. */
 export type FilterKind = "text" | "id" | "number" | "boolean" | "date" | "datetime" | "multi";
 
+/** Dates and datetimes compare alike: ordering, ranges and before/after. */
+const TEMPORAL_OPERATORS: readonly Operator[] = [
+  "eq",
+  "neq",
+  "gt",
+  "gte",
+  "lt",
+  "lte",
+  "between",
+  "before",
+  "after",
+  "in",
+  "notIn",
+  "isNull",
+  "isNotNull",
+];
+
 const OPERATORS_BY_KIND: Record<FilterKind, readonly Operator[]> = {
   text: [
     "eq",
@@ -49,36 +66,8 @@ const OPERATORS_BY_KIND: Record<FilterKind, readonly Operator[]> = {
   id: ["eq", "neq", "in", "notIn", "isNull", "isNotNull"],
   number: ["eq", "neq", "gt", "gte", "lt", "lte", "between", "in", "notIn", "isNull", "isNotNull"],
   boolean: ["eq", "neq", "isNull", "isNotNull"],
-  date: [
-    "eq",
-    "neq",
-    "gt",
-    "gte",
-    "lt",
-    "lte",
-    "between",
-    "before",
-    "after",
-    "in",
-    "notIn",
-    "isNull",
-    "isNotNull",
-  ],
-  datetime: [
-    "eq",
-    "neq",
-    "gt",
-    "gte",
-    "lt",
-    "lte",
-    "between",
-    "before",
-    "after",
-    "in",
-    "notIn",
-    "isNull",
-    "isNotNull",
-  ],
+  date: TEMPORAL_OPERATORS,
+  datetime: TEMPORAL_OPERATORS,
   multi: ["eq", "neq", "in", "notIn", "isNull", "isNotNull"],
 };
 
