@@ -10,6 +10,7 @@ import { registerCatalogRoutes } from "./catalog/catalog.rest.js";
 import type { Config } from "./config.js";
 import type { Database } from "./db/database.js";
 import { registerEntityRoutes } from "./entities/entities.rest.js";
+import { MalformedBodyError } from "./errors.js";
 import { registerExecRoutes } from "./exec/exec.rest.js";
 import { installExecEnvironment } from "./exec/exec-environment.js";
 import { GRAPHIQL_ASSET_PREFIX, graphiqlAssets } from "./graphql/graphiql.js";
@@ -19,7 +20,7 @@ import { RateLimiter } from "./limits/rate-limiter.js";
 import { registerProjectRoutes } from "./projects/projects.rest.js";
 import { registerRecordRoutes } from "./records/records.rest.js";
 import { installAuthentication } from "./rest/auth.js";
-import { installErrorHandling } from "./rest/error-handling.js";
+import { installErrorHandling, sendError } from "./rest/error-handling.js";
 import { installIdempotency, purgeExpiredIdempotencyKeys } from "./rest/idempotency.js";
 import { registerOpenApi } from "./rest/openapi.js";
 import { registerSemanticRoutes } from "./semantic/semantic.rest.js";
@@ -42,6 +43,17 @@ export async function buildApp({ config, db, logger }: AppDependencies): Promise
       return given && REQUEST_ID.test(given) ? given : `req_${randomUUID().replace(/-/g, "")}`;
     },
     forceCloseConnections: "idle",
+    // Errors Fastify raises before routing (a malformed URL, say) get the surface's shape too.
+    frameworkErrors: (error, request, reply) => {
+      reply.header("x-request-id", request.id);
+      sendError(
+        request,
+        reply,
+        new MalformedBodyError(`The request is malformed: ${error.message}`, [
+          { field: "(url)", message: error.message },
+        ]),
+      );
+    },
     return503OnClosing: true,
   });
   app.setValidatorCompiler(validatorCompiler);

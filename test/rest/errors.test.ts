@@ -152,6 +152,20 @@ describe("bad bodies", () => {
     expect(error.details.fields).toEqual([{ field: "body.role", message: expect.any(String) }]);
   });
 
+  it("a malformed URL → 400 in the surface's shape, with a request id", async () => {
+    const response = await t.app.inject({
+      method: "GET",
+      url: "/api/v1/catalog/by-path/%E0%A4%A",
+      headers: bearer(acme.key),
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.headers["x-request-id"]).toMatch(/^req_/);
+    expect(response.json()).toEqual({
+      message: "The request was unacceptable, since it didn't pass validation",
+      detail: expect.stringContaining("(url)"),
+    });
+  });
+
   it("malformed JSON on /graphql → 400 in GraphQL's shape", async () => {
     const response = await t.app.inject({
       method: "POST",
