@@ -6,6 +6,7 @@ import { ConnectionService } from "../exec/connections.service.js";
 import { ExecutionService } from "../exec/execution.service.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { ApiKeyService } from "../identity/api-keys.service.js";
+import { GroupService } from "../identity/groups.service.js";
 import { UserService } from "../identity/users.service.js";
 import type { Viewer } from "../identity/viewer.js";
 import { ProjectService } from "../projects/projects.service.js";
@@ -22,6 +23,7 @@ export type GraphQLContext = {
 export function createServices(prisma: PrismaClient, viewer: Viewer) {
   return {
     users: new UserService(prisma, viewer),
+    groups: new GroupService(prisma, viewer),
     entities: new EntityService(prisma, viewer),
     projects: new ProjectService(prisma, viewer),
     apiKeys: new ApiKeyService(prisma, viewer),

@@ -3,6 +3,7 @@ import { builder } from "./builder.js";
 import "../catalog/catalog.graphql.js";
 import "../entities/entities.graphql.js";
 import "../identity/identity.graphql.js";
+import "../identity/groups.graphql.js";
 import "../identity/users.graphql.js";
 import "../projects/projects.graphql.js";
 import "../audit/audit.graphql.js";
