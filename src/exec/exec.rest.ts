@@ -5,8 +5,9 @@ import { z } from "zod";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { viewerOf } from "../rest/auth.js";
 import { ErrorBody } from "../rest/openapi.js";
-import { ExecutionService, type ResultSet } from "./execution.service.js";
+import { ExecutionService } from "./execution.service.js";
 import { ARROW, CSV, negotiate, resultArrow, resultCsv, resultJson } from "./result-formats.js";
+import type { RowStream } from "./row-stream.js";
 
 const ResultBody = z
   .object({
@@ -51,12 +52,19 @@ const TestReportBody = z
   })
   .meta({ id: "TestReport" });
 
-export function sendResult(reply: FastifyReply, accept: string | undefined, result: ResultSet) {
-  reply.header("X-Coginiti-Execution-Started-At", result.stats.startedAtText);
+/**
+ * Streams a result in the negotiated format. The status and headers are sent with the first
+ * batch; a failure after that (say, a division by zero at row 50 000) can no longer change the
+ * status, so the response is cut off and the connection closed (docs/semantic.md).
+ */
+export function sendResult(reply: FastifyReply, accept: string | undefined, result: RowStream) {
+  reply.header("X-Coginiti-Execution-Started-At", result.startedAt.text);
+  // A client that goes away releases the database session at once.
+  reply.raw.on("close", () => void result.close());
   const format = negotiate(accept);
   if (format === "csv") return reply.type(`${CSV}; charset=utf-8`).send(resultCsv(result));
   if (format === "arrow") return reply.type(ARROW).send(resultArrow(result));
-  return reply.send(resultJson(result));
+  return reply.type("application/json; charset=utf-8").send(resultJson(result));
 }
 
 export function registerExecRoutes(app: FastifyInstance, prisma: PrismaClient): void {
@@ -72,7 +80,7 @@ export function registerExecRoutes(app: FastifyInstance, prisma: PrismaClient): 
       },
     },
     async (request, reply) => {
-      const result = await new ExecutionService(prisma, viewerOf(request)).executeSql(request.body ?? {});
+      const result = await new ExecutionService(prisma, viewerOf(request)).openSql(request.body ?? {});
       return sendResult(reply, request.headers.accept, result);
     },
   );
@@ -101,7 +109,7 @@ export function registerExecRoutes(app: FastifyInstance, prisma: PrismaClient): 
       },
     },
     async (request, reply) => {
-      const result = await new ExecutionService(prisma, viewerOf(request)).executeScript(request.body ?? {});
+      const result = await new ExecutionService(prisma, viewerOf(request)).openScript(request.body ?? {});
       return sendResult(reply, request.headers.accept, result);
     },
   );

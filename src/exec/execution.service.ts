@@ -2,6 +2,8 @@
 // statement timeout, the connection's schema and role, the statement through a cursor (so it
 // must be a query, one statement, and at most maxRows rows are fetched), then ROLLBACK.
 // Only SET LOCAL is used: on the embedded database every client shares one PostgreSQL session.
+// The `open…` methods hand out a RowStream that REST streams to the client batch by batch; the
+// `execute…` ones read it whole for GraphQL and semantic queries.
 import pg from "pg";
 import { type CatalogEntry, CatalogService } from "../catalog/catalog.service.js";
 import {
@@ -17,87 +19,17 @@ import type { Viewer } from "../identity/viewer.js";
 import { BLOCK_PARAM_PREFIX, parseBlocks, renderBlock } from "./blocks.js";
 import { ConnectionService, type OpenedConnection } from "./connections.service.js";
 import { execEnvironment } from "./exec-environment.js";
+import { now, type ResultSet, RowStream, STREAM_BATCH_ROWS, translateQueryError } from "./row-stream.js";
 import { firstStatement } from "./script.js";
 import { bindParams, type ParamValue } from "./sql-params.js";
 
-export type ResultColumn = { name: string; type: string };
-export type ExecutionStats = {
-  startedAt: Date;
-  startedAtText: string;
-  finishedAt: Date;
-  finishedAtText: string;
-  durationMs: number;
-};
-export type ResultSet = {
-  columns: ResultColumn[];
-  rows: unknown[][];
-  stats: ExecutionStats;
-  truncated: boolean;
-};
+export type { ExecutionStats, ResultColumn, ResultSet } from "./row-stream.js";
 
 export type ExecuteSqlInput = {
   sql?: unknown;
   params?: unknown;
   connection?: unknown;
 };
-
-const TYPE_NAMES: Record<number, string> = {
-  16: "BOOLEAN",
-  17: "BINARY",
-  20: "BIGINT",
-  21: "SMALLINT",
-  23: "INTEGER",
-  25: "STRING",
-  114: "JSON",
-  700: "FLOAT",
-  701: "DOUBLE",
-  1042: "STRING",
-  1043: "STRING",
-  1082: "DATE",
-  1083: "TIME",
-  1114: "TIMESTAMP",
-  1184: "TIMESTAMP_TZ",
-  1700: "DECIMAL",
-  2950: "STRING",
-  3802: "JSON",
-};
-
-/** Values as JSON can carry them: numbers as numbers, dates and times as ISO-like text. */
-function parserFor(oid: number): (text: string) => unknown {
-  switch (oid) {
-    case 16:
-      return (t) => t === "t";
-    case 21:
-    case 23:
-    case 700:
-    case 701:
-    case 1700:
-      return Number;
-    case 20:
-      return (t) => (Number.isSafeInteger(Number(t)) ? Number(t) : t);
-    case 114:
-    case 3802:
-      return (t) => JSON.parse(t);
-    case 1114:
-      return (t) => t.replace(" ", "T");
-    case 1184:
-      return (t) => new Date(t.replace(" ", "T").replace(/([+-]\d\d)$/, "$1:00")).toISOString();
-    default:
-      return (t) => t;
-  }
-}
-const types = { getTypeParser: (oid: number) => parserFor(oid) };
-
-/** Nanosecond-precision ISO instants as the seed prints them (9 fractional digits). */
-export function preciseInstant(ms: number): { date: Date; text: string } {
-  const whole = Math.floor(ms);
-  const date = new Date(whole);
-  const nanos = String(Math.round((ms - whole) * 1e6))
-    .padStart(6, "0")
-    .slice(0, 6);
-  return { date, text: `${date.toISOString().slice(0, -1)}${nanos}Z` };
-}
-const now = () => performance.timeOrigin + performance.now();
 
 /** Texts that could switch the session's role back inside one statement (docs/semantic.md). */
 const ROLE_ESCAPES = /set_config|_to_xml|u&|dblink|lo_import|lo_export|pg_read|pg_ls_dir|pg_stat_file/i;
@@ -113,8 +45,13 @@ export class ExecutionService {
       throw new ForbiddenError("You don't have permission to access this connection");
   }
 
-  /** POST /exec/sql: validates with the seed's texts, then runs. */
+  /** GraphQL executeSql: POST /exec/sql's rules, the whole result in memory. */
   async executeSql(input: ExecuteSqlInput): Promise<ResultSet> {
+    return (await this.openSql(input)).collect();
+  }
+
+  /** POST /exec/sql: validates with the seed's texts, then opens the result. */
+  async openSql(input: ExecuteSqlInput): Promise<RowStream> {
     const body = (input ?? {}) as ExecuteSqlInput;
     if (typeof body.sql !== "string" || body.sql.trim() === "")
       throw new ValidationError("SQL query is required");
@@ -136,11 +73,11 @@ export class ExecutionService {
     const overrides = parseOverrides(connection.overrides);
     this.requireExecute();
     const opened = await new ConnectionService(this.prisma, this.viewer).open(connection.name);
-    return this.run(opened, body.sql, (body.params ?? {}) as Record<string, ParamValue>, overrides);
+    return this.open(opened, body.sql, (body.params ?? {}) as Record<string, ParamValue>, overrides);
   }
 
   /** POST /exec/script: the first statement of a catalog asset, with the seed's errors. */
-  async executeScript(input: ExecuteScriptInput): Promise<ResultSet> {
+  async openScript(input: ExecuteScriptInput): Promise<RowStream> {
     const body = (input ?? {}) as ExecuteScriptInput;
     if (typeof body.path !== "string" || body.path.trim() === "")
       throw new ValidationError("Path is required");
@@ -148,22 +85,30 @@ export class ExecutionService {
     const params = paramsOf(body.params);
     this.requireExecute();
     const entry = await new CatalogService(this.prisma, this.viewer).getByPath(body.path);
-    return this.executeAsset(entry, name, params);
+    return this.openAsset(entry, name, params);
   }
 
-  /** Runs a catalog asset's first statement (POST /exec/script, CatalogAsset.execute). */
+  /** CatalogAsset.execute: the asset's first statement, the whole result in memory. */
   async executeAsset(
     entry: CatalogEntry,
     connectionName: string,
     params: Record<string, ParamValue> = {},
   ): Promise<ResultSet> {
+    return (await this.openAsset(entry, connectionName, params)).collect();
+  }
+
+  private async openAsset(
+    entry: CatalogEntry,
+    connectionName: string,
+    params: Record<string, ParamValue>,
+  ): Promise<RowStream> {
     this.requireExecute();
     if (entry.kind !== "ASSET") throw new UnprocessableError("Path must be an asset", [], "not_an_asset");
     const content = (await new CatalogService(this.prisma, this.viewer).contentOf(entry)) ?? "";
     const statement = firstStatement(content, params);
     if (statement === undefined) throw new ValidationError("The script has no statement to run");
     const opened = await new ConnectionService(this.prisma, this.viewer).open(connectionName);
-    return this.run(opened, statement, params, {});
+    return this.open(opened, statement, params, {});
   }
 
   /**
@@ -202,14 +147,14 @@ export class ExecutionService {
       );
     }
     const opened = await new ConnectionService(this.prisma, this.viewer).open(name);
-    const run = () => this.run(opened, statement, { ...params, ...rendered.params }, {});
+    const run = () => this.open(opened, statement, { ...params, ...rendered.params }, {});
     if (block.kind === "src") return { kind: "result", result: await run() };
 
     const started = new Date();
     let status: "PASSED" | "FAILED" = "PASSED";
     let message = "Test passed";
     try {
-      const result = await run();
+      const result = await (await run()).collect();
       if (result.rows.length > 0) {
         status = "FAILED";
         message = "Test assertion failed: The test returned non-empty recordset";
@@ -247,15 +192,15 @@ export class ExecutionService {
   ): Promise<ResultSet> {
     this.requireExecute();
     const opened = await new ConnectionService(this.prisma, this.viewer).open(connectionName);
-    return this.run(opened, sql, params, {});
+    return (await this.open(opened, sql, params, {})).collect();
   }
 
-  private async run(
+  private async open(
     { connection, url }: OpenedConnection,
     sql: string,
     params: Record<string, ParamValue>,
     overrides: Overrides,
-  ): Promise<ResultSet> {
+  ): Promise<RowStream> {
     const env = execEnvironment(this.prisma);
     const bound = bindParams(sql, params);
     if (connection.runAsRole) {
@@ -278,9 +223,13 @@ export class ExecutionService {
       throw new ConnectionUnavailableError(connection.name);
     }
     client.on("error", () => {});
+    const translate = (error: unknown) => translateQueryError(error, env.statementTimeoutMs);
     try {
       await client.query("BEGIN READ ONLY");
-      await client.query(`SET LOCAL statement_timeout = ${Math.trunc(env.statementTimeoutMs)}`);
+      const timeout = Math.trunc(env.statementTimeoutMs);
+      await client.query(`SET LOCAL statement_timeout = ${timeout}`);
+      // A client that stops reading a streamed result must not hold the session for ever.
+      await client.query(`SET LOCAL idle_in_transaction_session_timeout = ${timeout}`);
       const schema = overrides.schema ?? connection.defaultSchema;
       if (schema) await client.query(`SET LOCAL search_path TO ${quoteIdent(schema)}`);
       if (connection.runAsRole) await client.query(`SET LOCAL ROLE ${quoteIdent(connection.runAsRole)}`);
@@ -289,48 +238,26 @@ export class ExecutionService {
         values: bound.values,
         queryMode: "extended",
       } as pg.QueryConfig);
-      const result = await client.query({
-        text: `FETCH FORWARD ${env.maxRows + 1} FROM gateway_exec`,
-        rowMode: "array",
-        types,
-      });
-      const finished = now();
-      const truncated = result.rows.length > env.maxRows;
-      const s = preciseInstant(started);
-      const f = preciseInstant(finished);
-      return {
-        columns: result.fields.map((field) => ({
-          name: field.name,
-          type: TYPE_NAMES[field.dataTypeID] ?? "STRING",
-        })),
-        rows: truncated ? result.rows.slice(0, env.maxRows) : result.rows,
-        stats: {
-          startedAt: s.date,
-          startedAtText: s.text,
-          finishedAt: f.date,
-          finishedAtText: f.text,
-          durationMs: Math.round(finished - started),
-        },
-        truncated,
-      };
     } catch (error) {
-      if (error instanceof ValidationError) throw error;
-      const pgError = error as { code?: string; message?: string };
-      if (pgError.code === "57014") {
-        throw new QueryFailedError(`Query exceeded the statement timeout of ${env.statementTimeoutMs} ms`);
-      }
-      if (typeof pgError.code === "string" && pgError.code.length === 5) {
-        throw new QueryFailedError(`Query failed: ${pgError.message}`, { sqlState: pgError.code });
-      }
-      if (pgError.message?.includes("Query read timeout")) {
-        throw new QueryFailedError(`Query exceeded the statement timeout of ${env.statementTimeoutMs} ms`);
-      }
-      throw error;
-    } finally {
       await client.query("ROLLBACK").catch(() => {});
       await client.end().catch(() => {});
+      throw translate(error);
     }
+    return RowStream.open(client, "gateway_exec", started, {
+      maxRows: env.maxRows,
+      // The embedded database is one session shared with the whole application: a transaction
+      // left open while a slow client reads would stall every other request, so its results
+      // are read whole (up to the row cap) and only their serialisation streams.
+      batchRows: sharesEmbeddedSession(env, target) ? env.maxRows + 1 : STREAM_BATCH_ROWS,
+      translate,
+    });
   }
+}
+
+/** Whether `target` is the embedded database the application itself runs on. */
+function sharesEmbeddedSession(env: ReturnType<typeof execEnvironment>, target: URL): boolean {
+  if (env.appDatabaseKind !== "embedded") return false;
+  return new URL(env.appDatabaseUrl).host === target.host;
 }
 
 type Overrides = { database?: string; schema?: string };
@@ -361,7 +288,7 @@ export type TestReport = {
     duration_ms: number;
   };
 };
-export type BlockOutcome = { kind: "result"; result: ResultSet } | { kind: "tests"; report: TestReport };
+export type BlockOutcome = { kind: "result"; result: RowStream } | { kind: "tests"; report: TestReport };
 
 export type ExecuteScriptInput = { path?: unknown; params?: unknown; connection?: unknown };
 

@@ -1,5 +1,6 @@
-// A ResultSet in the three formats of the Execution API's Accept header: the documented JSON
-// body, CSV (csv-stringify, header row of column names) and an Arrow IPC stream (apache-arrow).
+// A result in the three formats of the Execution API's Accept header: the documented JSON body,
+// CSV (csv-stringify, header row of column names) and an Arrow IPC stream (apache-arrow). Each
+// is written batch by batch as the RowStream yields rows, so memory stays bounded by one batch.
 import { Readable } from "node:stream";
 import {
   Bool,
@@ -11,15 +12,14 @@ import {
   Int64,
   makeData,
   RecordBatch,
+  RecordBatchStreamWriter,
   Schema,
   Struct,
-  Table,
-  tableToIPC,
   Utf8,
   vectorFromArray,
 } from "apache-arrow";
 import { stringify } from "csv-stringify";
-import type { ResultSet } from "./execution.service.js";
+import type { ResultColumn, RowStream } from "./row-stream.js";
 
 export const CSV = "text/csv";
 export const ARROW = "application/vnd.apache.arrow.stream";
@@ -36,38 +36,49 @@ export function negotiate(accept: string | undefined): ResultFormat {
   return "json";
 }
 
-export function resultJson(result: ResultSet) {
-  return {
-    result: { columns: result.columns, data: result.rows },
-    stats: {
-      started_at: result.stats.startedAtText,
-      finished_at: result.stats.finishedAtText,
-      duration_ms: result.stats.durationMs,
-    },
-  };
+/**
+ * The seed's `{result: {columns, data}, stats}` body as text chunks. The stats come last in the
+ * document, so they can carry the time the last row was read.
+ */
+export function resultJson(stream: RowStream): Readable {
+  return Readable.from(
+    (async function* () {
+      yield `{"result":{"columns":${JSON.stringify(stream.columns)},"data":[`;
+      let first = true;
+      for await (const batch of stream.batches()) {
+        const text = batch.map((row) => JSON.stringify(row)).join(",");
+        yield first ? text : `,${text}`;
+        first = false;
+      }
+      const stats = stream.stats();
+      yield `]},"stats":${JSON.stringify({
+        started_at: stats.startedAtText,
+        finished_at: stats.finishedAtText,
+        duration_ms: stats.durationMs,
+      })}}`;
+    })(),
+    { objectMode: false },
+  );
 }
 
-export function resultCsv(result: ResultSet): Readable {
+export function resultCsv(stream: RowStream): Readable {
   const stringifier = stringify({
     header: true,
-    columns: result.columns.map((c, i) => ({ key: String(i), header: c.name })),
+    columns: stream.columns.map((c, i) => ({ key: String(i), header: c.name })),
     cast: {
       boolean: (value) => String(value),
       object: (value) => JSON.stringify(value),
     },
   });
-  // Rows are written as the stream is read, not joined into one string first.
-  const rows = result.rows[Symbol.iterator]();
-  const source = new Readable({
-    objectMode: true,
-    read() {
-      const next = rows.next();
-      this.push(
-        next.done ? null : Object.fromEntries((next.value as unknown[]).map((v, i) => [String(i), v])),
-      );
-    },
-  });
-  return source.pipe(stringifier);
+  const records = Readable.from(
+    (async function* () {
+      for await (const batch of stream.batches()) {
+        for (const row of batch) yield Object.fromEntries(row.map((v, i) => [String(i), v]));
+      }
+    })(),
+  );
+  records.on("error", (error) => stringifier.destroy(error));
+  return records.pipe(stringifier);
 }
 
 function arrowType(type: string): { type: DataType; convert: (value: unknown) => unknown } {
@@ -96,24 +107,38 @@ function arrowType(type: string): { type: DataType; convert: (value: unknown) =>
   }
 }
 
-export function resultArrow(result: ResultSet): Buffer {
-  const vectors = result.columns.map((column, i) => {
+/** An Arrow IPC stream: the schema, then one record batch per batch of rows. */
+export function resultArrow(stream: RowStream): Readable {
+  const converters = stream.columns.map((column) => arrowType(column.type));
+  const fields = stream.columns.map((column, i) => new Field(column.name, converters[i]!.type, true));
+  const schema = new Schema(fields);
+  const writer = new RecordBatchStreamWriter();
+  // The schema is written even when there are no rows, so an empty result still reads back.
+  writer.reset(undefined, schema);
+  (async () => {
+    try {
+      for await (const batch of stream.batches()) writer.write(recordBatch(schema, stream.columns, batch));
+      writer.finish();
+    } catch (error) {
+      writer.abort(error);
+    }
+  })();
+  return writer.toNodeStream();
+}
+
+function recordBatch(schema: Schema, columns: ResultColumn[], rows: unknown[][]): RecordBatch {
+  const vectors = columns.map((column, i) => {
     const { type, convert } = arrowType(column.type);
     return vectorFromArray(
-      result.rows.map((row) => convert(row[i] ?? null)),
+      rows.map((row) => convert(row[i] ?? null)),
       type,
     );
   });
-  const fields = result.columns.map(
-    (column, i) => new Field(column.name, (vectors[i] as { type: DataType }).type, true),
-  );
-  const schema = new Schema(fields);
-  if (result.rows.length === 0) return Buffer.from(tableToIPC(new Table(schema), "stream"));
   const data = makeData({
-    type: new Struct(fields),
-    length: result.rows.length,
+    type: new Struct(schema.fields),
+    length: rows.length,
     nullCount: 0,
     children: vectors.map((v) => v.data[0] as never),
   });
-  return Buffer.from(tableToIPC(new Table([new RecordBatch(schema, data)]), "stream"));
+  return new RecordBatch(schema, data);
 }

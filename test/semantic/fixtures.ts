@@ -8,8 +8,9 @@ import { createOrg, createTestApp, type TestApp, type TestOrg } from "../helpers
 /** A test app whose organisation has the demo warehouse, its connection and its model. */
 export async function openWarehouse(
   keyDigit: string,
+  env: Record<string, string> = {},
 ): Promise<{ t: TestApp; org: TestOrg; role: string | null }> {
-  const t = await createTestApp({ CONNECTIONS_ENCRYPTION_KEY: keyDigit.repeat(64) });
+  const t = await createTestApp({ CONNECTIONS_ENCRYPTION_KEY: keyDigit.repeat(64), ...env });
   const org = await createOrg(t.prisma);
   await seedSemanticDemo(t.prisma, org.id, org.ownerId);
   const connection = await t.prisma.dataConnection.findFirstOrThrow({
