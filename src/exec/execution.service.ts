@@ -224,6 +224,7 @@ export class ExecutionService {
     }
     client.on("error", () => {});
     const translate = (error: unknown) => translateQueryError(error, env.statementTimeoutMs);
+    const embedded = sharesEmbeddedSession(env, target);
     try {
       await client.query("BEGIN READ ONLY");
       const timeout = Math.trunc(env.statementTimeoutMs);
@@ -233,6 +234,7 @@ export class ExecutionService {
       const schema = overrides.schema ?? connection.defaultSchema;
       if (schema) await client.query(`SET LOCAL search_path TO ${quoteIdent(schema)}`);
       if (connection.runAsRole) await client.query(`SET LOCAL ROLE ${quoteIdent(connection.runAsRole)}`);
+      if (embedded) await refuseCostly(client, bound, env.statementTimeoutMs);
       await client.query({
         text: `DECLARE gateway_exec NO SCROLL CURSOR FOR ${bound.text}`,
         values: bound.values,
@@ -248,9 +250,45 @@ export class ExecutionService {
       // The embedded database is one session shared with the whole application: a transaction
       // left open while a slow client reads would stall every other request, so its results
       // are read whole (up to the row cap) and only their serialisation streams.
-      batchRows: sharesEmbeddedSession(env, target) ? env.maxRows + 1 : STREAM_BATCH_ROWS,
+      batchRows: embedded ? env.maxRows + 1 : STREAM_BATCH_ROWS,
       translate,
     });
+  }
+}
+
+/**
+ * Planner cost units per millisecond of statement timeout that the embedded database is allowed.
+ * Measured on PGlite (docs/semantic.md): about 25 units per ms for a function scan, far more for
+ * table scans; 10 keeps a refused statement well under the timeout it cannot enforce.
+ */
+const EMBEDDED_COST_PER_MS = 10;
+
+/**
+ * PGlite runs in the application's own thread and cannot interrupt a statement (it ignores
+ * statement_timeout, and a running statement blocks the event loop). So on the embedded database
+ * a statement is refused up front when the planner expects it to run long, and pg_sleep, whose
+ * cost the planner does not see, is refused by name.
+ */
+async function refuseCostly(
+  client: pg.Client,
+  bound: { text: string; values: unknown[] },
+  statementTimeoutMs: number,
+): Promise<void> {
+  if (/\bpg_sleep/i.test(bound.text)) {
+    throw new ValidationError("pg_sleep is not allowed on the embedded database");
+  }
+  const plan = await client.query<{ "QUERY PLAN": Array<{ Plan: { "Total Cost": number } }> }>({
+    text: `EXPLAIN (FORMAT JSON) ${bound.text}`,
+    values: bound.values,
+    queryMode: "extended",
+  } as pg.QueryConfig);
+  const cost = plan.rows[0]?.["QUERY PLAN"][0]?.Plan["Total Cost"] ?? 0;
+  const limit = statementTimeoutMs * EMBEDDED_COST_PER_MS;
+  if (cost > limit) {
+    throw new QueryFailedError(
+      `Query is estimated to exceed the statement timeout of ${statementTimeoutMs} ms ` +
+        `(planner cost ${Math.round(cost)} > ${limit}); the embedded database cannot interrupt a running statement`,
+    );
   }
 }
 

@@ -1,7 +1,9 @@
 // Large results travel batch by batch: JSON, CSV and Arrow carry the same rows, the row cap cuts
 // them exactly, and on PostgreSQL a failure after the first batch can only cut the response off
 // (the status went out with the first batch) and never leaves the session open. On the embedded
-// database results are read whole before the response starts (docs/semantic.md).
+// database results are read whole before the response starts (docs/semantic.md). The statement
+// timeout holds on both: enforced by PostgreSQL, or up front from the plan on PGlite, which cannot
+// interrupt a running statement.
 import { tableFromIPC } from "apache-arrow";
 import { parse } from "csv-parse/sync";
 import pg from "pg";
@@ -11,6 +13,7 @@ import { bearer, createKey, type TestApp, type TestOrg } from "../helpers/app.js
 import { closeWarehouse, openWarehouse } from "./fixtures.js";
 
 const MAX_ROWS = 2_500;
+const TIMEOUT_MS = 1_000;
 const onPostgres = Boolean(process.env.TEST_DATABASE_URL);
 
 let t: TestApp;
@@ -19,7 +22,10 @@ let reader: string;
 let role: string | null = null;
 
 beforeAll(async () => {
-  ({ t, org, role } = await openWarehouse("c", { EXEC_MAX_ROWS: String(MAX_ROWS) }));
+  ({ t, org, role } = await openWarehouse("c", {
+    EXEC_MAX_ROWS: String(MAX_ROWS),
+    EXEC_STATEMENT_TIMEOUT_MS: String(TIMEOUT_MS),
+  }));
   reader = await createKey(t.prisma, org, { scopes: ["sql:execute"] });
 }, 120_000);
 
@@ -128,5 +134,38 @@ describe("large results", () => {
     }
     // The service still answers.
     expect((await execSql("SELECT 1 AS one")).json().result.data).toEqual([[1]]);
+  });
+});
+
+describe("the statement timeout", () => {
+  it("stops a long statement: PostgreSQL cancels it, the embedded database refuses it from its plan", async () => {
+    const started = Date.now();
+    const response = await execSql("SELECT count(*) FROM generate_series(1, 50000000)");
+    expect(response.statusCode).toBe(400);
+    expect(response.json().detail).toMatch(
+      onPostgres
+        ? `Query exceeded the statement timeout of ${TIMEOUT_MS} ms`
+        : /^Query is estimated to exceed the statement timeout of 1000 ms \(planner cost \d+ > 10000\)/,
+    );
+    // PGlite takes about 25 s for this statement; refusing it must not run it.
+    expect(Date.now() - started).toBeLessThan(onPostgres ? 10_000 : 3_000);
+  });
+
+  it("pg_sleep: cancelled by PostgreSQL, refused by name on the embedded database", async () => {
+    const response = await execSql("SELECT pg_sleep(3)");
+    expect(response.statusCode).toBe(400);
+    expect(response.json().detail).toBe(
+      onPostgres
+        ? `Query exceeded the statement timeout of ${TIMEOUT_MS} ms`
+        : "pg_sleep is not allowed on the embedded database",
+    );
+  });
+
+  it("ordinary statements are not refused", async () => {
+    const response = await execSql(
+      "SELECT status, count(*) AS n FROM fact_orders GROUP BY status ORDER BY status",
+    );
+    expect(response.statusCode).toBe(200);
+    expect(response.json().result.data.length).toBeGreaterThan(1);
   });
 });
