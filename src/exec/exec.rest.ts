@@ -90,7 +90,8 @@ export function registerExecRoutes(app: FastifyInstance, prisma: PrismaClient): 
     {
       schema: {
         tags: ["Execution"],
-        summary: "Execute a catalog asset's first statement on a named connection (JSON, CSV or Arrow)",
+        summary:
+          "Execute a catalog asset's first statement (JSON, CSV or Arrow), or its test.Run() suite (a test report)",
         body: z
           .object({
             path: z.unknown().optional().describe("Absolute path of the catalog asset"),
@@ -99,7 +100,7 @@ export function registerExecRoutes(app: FastifyInstance, prisma: PrismaClient): 
           })
           .nullish(),
         response: {
-          200: ResultBody,
+          200: z.union([ResultBody, TestReportBody]),
           400: ErrorBody,
           401: ErrorBody,
           403: ErrorBody,
@@ -109,8 +110,9 @@ export function registerExecRoutes(app: FastifyInstance, prisma: PrismaClient): 
       },
     },
     async (request, reply) => {
-      const result = await new ExecutionService(prisma, viewerOf(request)).openScript(request.body ?? {});
-      return sendResult(reply, request.headers.accept, result);
+      const outcome = await new ExecutionService(prisma, viewerOf(request)).openScript(request.body ?? {});
+      if (outcome.kind === "tests") return reply.send(outcome.report);
+      return sendResult(reply, request.headers.accept, outcome.result);
     },
   );
 

@@ -16,9 +16,10 @@ import {
 } from "../errors.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import type { Viewer } from "../identity/viewer.js";
-import { BLOCK_PARAM_PREFIX, parseBlocks, renderBlock } from "./blocks.js";
+import { BLOCK_PARAM_PREFIX, type Block, type Package, renderBlock, renderScript } from "./blocks.js";
 import { ConnectionService, type OpenedConnection } from "./connections.service.js";
 import { execEnvironment } from "./exec-environment.js";
+import { loadPackages, testSuiteOf } from "./packages.js";
 import { now, type ResultSet, RowStream, STREAM_BATCH_ROWS, translateQueryError } from "./row-stream.js";
 import { firstStatement } from "./script.js";
 import { bindParams, type ParamValue } from "./sql-params.js";
@@ -76,8 +77,11 @@ export class ExecutionService {
     return this.open(opened, body.sql, (body.params ?? {}) as Record<string, ParamValue>, overrides);
   }
 
-  /** POST /exec/script: the first statement of a catalog asset, with the seed's errors. */
-  async openScript(input: ExecuteScriptInput): Promise<RowStream> {
+  /**
+   * POST /exec/script: the first statement of a catalog asset, with the seed's errors; or, when
+   * that statement is `{{ test.Run(packages=[...]) }}`, the test report of those packages.
+   */
+  async openScript(input: ExecuteScriptInput): Promise<BlockOutcome> {
     const body = (input ?? {}) as ExecuteScriptInput;
     if (typeof body.path !== "string" || body.path.trim() === "")
       throw new ValidationError("Path is required");
@@ -94,21 +98,38 @@ export class ExecutionService {
     connectionName: string,
     params: Record<string, ParamValue> = {},
   ): Promise<ResultSet> {
-    return (await this.openAsset(entry, connectionName, params)).collect();
+    const outcome = await this.openAsset(entry, connectionName, params);
+    if (outcome.kind === "tests") {
+      throw new ValidationError("This script runs a test suite; run it with POST /api/v1/exec/script");
+    }
+    return outcome.result.collect();
   }
 
   private async openAsset(
     entry: CatalogEntry,
     connectionName: string,
     params: Record<string, ParamValue>,
-  ): Promise<RowStream> {
+  ): Promise<BlockOutcome> {
     this.requireExecute();
-    if (entry.kind !== "ASSET") throw new UnprocessableError("Path must be an asset", [], "not_an_asset");
-    const content = (await new CatalogService(this.prisma, this.viewer).contentOf(entry)) ?? "";
+    const catalog = new CatalogService(this.prisma, this.viewer);
+    const { root, content, packages } = await loadPackages(catalog, entry);
     const statement = firstStatement(content, params);
     if (statement === undefined) throw new ValidationError("The script has no statement to run");
+    const suite = testSuiteOf(statement, root, packages);
     const opened = await new ConnectionService(this.prisma, this.viewer).open(connectionName);
-    return this.open(opened, statement, params, {});
+    if (suite) {
+      const tests = suite.packages.flatMap((pkg) =>
+        pkg.blocks.filter((b) => b.kind === "test").map((block) => ({ pkg, block })),
+      );
+      return {
+        kind: "tests",
+        report: await this.runTests(opened, tests, params, packages, suite.stopOnFailure),
+      };
+    }
+    const rendered = renderScript(statement, { packages, current: root });
+    const all = { ...params, ...rendered.params };
+    requireBound(rendered.sql, all);
+    return { kind: "result", result: await this.open(opened, rendered.sql, all, {}) };
   }
 
   /**
@@ -134,52 +155,74 @@ export class ExecutionService {
     }
     this.requireExecute();
     const catalog = new CatalogService(this.prisma, this.viewer);
-    const entry = await catalog.getByPath(body.package);
-    if (entry.kind !== "ASSET") throw new UnprocessableError("Path must be an asset", [], "not_an_asset");
-    const block = parseBlocks((await catalog.contentOf(entry)) ?? "").find((b) => b.name === body.block_name);
+    const { root, packages } = await loadPackages(catalog, await catalog.getByPath(body.package));
+    const block = root.blocks.find((b) => b.name === body.block_name);
     if (!block) throw new NotFoundError(`Block not found: ${body.block_name}`);
-    const rendered = renderBlock(block, (body.args ?? {}) as Record<string, ParamValue>);
-    const statement = firstStatement(rendered.sql, { ...params, ...rendered.params });
-    if (statement === undefined) throw new ValidationError("The block has no statement to run");
-    if (bindParams(statement, { ...params, ...rendered.params }).text.includes(BLOCK_PARAM_PREFIX)) {
-      throw new ValidationError(
-        "A {{ }} reference inside a quoted string or comment cannot be bound; write '%' || {{ x }} instead",
-      );
+    const args = (body.args ?? {}) as Record<string, ParamValue>;
+    if (block.kind === "test") {
+      const opened = await new ConnectionService(this.prisma, this.viewer).open(name);
+      return {
+        kind: "tests",
+        report: await this.runTests(opened, [{ pkg: root, block, args }], params, packages),
+      };
     }
+    const { statement, params: all } = blockStatement(root, block, args, params, packages);
     const opened = await new ConnectionService(this.prisma, this.viewer).open(name);
-    const run = () => this.open(opened, statement, { ...params, ...rendered.params }, {});
-    if (block.kind === "src") return { kind: "result", result: await run() };
+    return { kind: "result", result: await this.open(opened, statement, all, {}) };
+  }
 
-    const started = new Date();
-    let status: "PASSED" | "FAILED" = "PASSED";
-    let message = "Test passed";
-    try {
-      const result = await (await run()).collect();
-      if (result.rows.length > 0) {
+  /**
+   * Runs test blocks in order and reports them in the seed's shape; a test passes when its query
+   * returns no rows. Every test is rendered before the first runs, so a broken reference fails
+   * the request (400) instead of half a suite.
+   */
+  private async runTests(
+    opened: OpenedConnection,
+    tests: Array<{ pkg: Package; block: Block; args?: Record<string, ParamValue> }>,
+    params: Record<string, ParamValue>,
+    packages: ReadonlyMap<string, Package>,
+    stopOnFailure = false,
+  ): Promise<TestReport> {
+    const prepared = tests.map(({ pkg, block, args }) => ({
+      pkg,
+      block,
+      ...blockStatement(pkg, block, args ?? {}, params, packages),
+    }));
+    const suiteStarted = new Date();
+    const results: TestReport["tests"] = [];
+    for (const test of prepared) {
+      const started = new Date();
+      let status: "PASSED" | "FAILED" = "PASSED";
+      let message = "Test passed";
+      try {
+        const result = await (await this.open(opened, test.statement, test.params, {})).collect();
+        if (result.rows.length > 0) {
+          status = "FAILED";
+          message = "Test assertion failed: The test returned non-empty recordset";
+        }
+      } catch (error) {
+        if (!(error instanceof QueryFailedError)) throw error;
         status = "FAILED";
-        message = "Test assertion failed: The test returned non-empty recordset";
+        message = error.message;
       }
-    } catch (error) {
-      if (!(error instanceof QueryFailedError)) throw error;
-      status = "FAILED";
-      message = error.message;
+      const finished = new Date();
+      results.push({
+        package_name: test.pkg.path,
+        test_name: test.block.name,
+        status,
+        message,
+        ...span(started, finished),
+      });
+      if (status === "FAILED" && stopOnFailure) break;
     }
-    const finished = new Date();
-    const span = {
-      started_at: started.toISOString(),
-      finished_at: finished.toISOString(),
-      duration_ms: finished.getTime() - started.getTime(),
-    };
+    const passed = results.filter((r) => r.status === "PASSED").length;
     return {
-      kind: "tests",
-      report: {
-        tests: [{ package_name: entry.path, test_name: block.name, status, message, ...span }],
-        stats: {
-          tests: 1,
-          passed: status === "PASSED" ? 1 : 0,
-          failed: status === "FAILED" ? 1 : 0,
-          ...span,
-        },
+      tests: results,
+      stats: {
+        tests: results.length,
+        passed,
+        failed: results.length - passed,
+        ...span(suiteStarted, new Date()),
       },
     };
   }
@@ -288,6 +331,39 @@ async function refuseCostly(
     throw new QueryFailedError(
       `Query is estimated to exceed the statement timeout of ${statementTimeoutMs} ms ` +
         `(planner cost ${Math.round(cost)} > ${limit}); the embedded database cannot interrupt a running statement`,
+    );
+  }
+}
+
+function span(started: Date, finished: Date) {
+  return {
+    started_at: started.toISOString(),
+    finished_at: finished.toISOString(),
+    duration_ms: finished.getTime() - started.getTime(),
+  };
+}
+
+/** A block's first statement, rendered, with the request's params and the block's own. */
+function blockStatement(
+  pkg: Package,
+  block: Block,
+  args: Record<string, ParamValue>,
+  params: Record<string, ParamValue>,
+  packages: ReadonlyMap<string, Package>,
+): { statement: string; params: Record<string, ParamValue> } {
+  const rendered = renderBlock(block, args, { packages, current: pkg });
+  const all = { ...params, ...rendered.params };
+  const statement = firstStatement(rendered.sql, all);
+  if (statement === undefined) throw new ValidationError(`The block ${block.name} has no statement to run`);
+  requireBound(statement, all);
+  return { statement, params: all };
+}
+
+/** A `{{ }}` reference inside a quoted string or a comment cannot become a parameter. */
+function requireBound(statement: string, params: Record<string, ParamValue>): void {
+  if (bindParams(statement, params).text.includes(BLOCK_PARAM_PREFIX)) {
+    throw new ValidationError(
+      "A {{ }} reference inside a quoted string or comment cannot be bound; write '%' || {{ x }} instead",
     );
   }
 }
