@@ -16,14 +16,19 @@ import { installExecEnvironment } from "./exec/exec-environment.js";
 import { GRAPHIQL_ASSET_PREFIX, graphiqlAssets } from "./graphql/graphiql.js";
 import { createGraphQLHandler } from "./graphql/yoga.js";
 import { registerUserRoutes } from "./identity/users.rest.js";
+import { registerV2UserRoutes } from "./identity/users.v2.rest.js";
 import { RateLimiter } from "./limits/rate-limiter.js";
 import { registerProjectRoutes } from "./projects/projects.rest.js";
 import { registerRecordRoutes } from "./records/records.rest.js";
 import { installAuthentication } from "./rest/auth.js";
+import { CaseInsensitivePaths } from "./rest/case-insensitive-paths.js";
 import { installErrorHandling, sendError } from "./rest/error-handling.js";
 import { installIdempotency, purgeExpiredIdempotencyKeys } from "./rest/idempotency.js";
 import { registerOpenApi } from "./rest/openapi.js";
+import { registerScimRoutes } from "./scim/scim.rest.js";
 import { registerSemanticRoutes } from "./semantic/semantic.rest.js";
+import { registerTokenRoutes } from "./tokens/tokens.rest.js";
+import { registerUsageRoutes } from "./usage/usage.rest.js";
 
 export type AppDependencies = {
   config: Config;
@@ -34,7 +39,10 @@ export type AppDependencies = {
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export async function buildApp({ config, db, logger }: AppDependencies): Promise<FastifyInstance> {
+  // Seed 004: the public API's URLs are case-insensitive (src/rest/case-insensitive-paths.ts).
+  const publicApiPaths = new CaseInsensitivePaths(["/api/v2", "/api/v1/tokens", "/api-swagger"]);
   const app = Fastify({
+    rewriteUrl: (req) => publicApiPaths.rewrite(req.url ?? "/"),
     logger: logger ?? { level: config.logLevel },
     bodyLimit: config.bodyLimitBytes,
     // A caller's own request id is kept when it is safe to echo; otherwise we mint one.
@@ -56,8 +64,15 @@ export async function buildApp({ config, db, logger }: AppDependencies): Promise
     },
     return503OnClosing: true,
   });
+  publicApiPaths.install(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // SCIM clients send application/scim+json (RFC 7644 §3.1): parsed exactly as JSON is.
+  app.addContentTypeParser(
+    "application/scim+json",
+    { parseAs: "string" },
+    app.getDefaultJsonParser("error", "error"),
+  );
 
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
@@ -164,5 +179,9 @@ export async function buildApp({ config, db, logger }: AppDependencies): Promise
   registerProjectRoutes(app, db.prisma);
   registerCatalogRoutes(app, db.prisma);
   registerRecordRoutes(app, db.prisma);
+  registerScimRoutes(app, db.prisma);
+  registerTokenRoutes(app, db.prisma, config.tokens);
+  registerUsageRoutes(app, db.prisma);
+  registerV2UserRoutes(app, db.prisma);
   return app;
 }

@@ -40,6 +40,14 @@ const ConfigSchema = z.object({
     .optional(),
   EXEC_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   EXEC_MAX_ROWS: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
+  // Refresh tokens rotate once they are 5 days old (seed 004): a shorter life would never rotate.
+  REFRESH_TOKEN_TTL_DAYS: z.coerce
+    .number()
+    .int()
+    .min(6, "must be more than the 5 days after which refresh tokens rotate")
+    .max(3650)
+    .default(30),
 });
 
 export type Config = {
@@ -58,6 +66,8 @@ export type Config = {
   idempotencyTtlHours: number;
   /** SQL execution on named connections (src/exec). */
   exec: { encryptionKey: string | undefined; statementTimeoutMs: number; maxRows: number };
+  /** Refresh and access tokens of the public API (src/tokens, docs/tokens.md). */
+  tokens: { accessTokenTtlSeconds: number; refreshTokenTtlDays: number };
 };
 
 export class ConfigError extends Error {
@@ -105,6 +115,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       encryptionKey: c.CONNECTIONS_ENCRYPTION_KEY,
       statementTimeoutMs: c.EXEC_STATEMENT_TIMEOUT_MS,
       maxRows: c.EXEC_MAX_ROWS,
+    },
+    tokens: {
+      accessTokenTtlSeconds: c.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlDays: c.REFRESH_TOKEN_TTL_DAYS,
     },
   };
 }

@@ -147,3 +147,14 @@ export class ConnectionUnavailableError extends AppError {
     super("connection_unavailable", 502, `Could not connect to connection: ${name}`);
   }
 }
+
+/**
+ * A refresh or access token refused (seed 004): 401 like any refused credential (same `reason`,
+ * so every surface maps it as it maps API keys), worded for tokens.
+ */
+export class TokenUnauthenticatedError extends UnauthenticatedError {
+  constructor(reason: AuthFailure, message: string) {
+    super(reason);
+    this.message = message;
+  }
+}

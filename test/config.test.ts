@@ -13,6 +13,7 @@ describe("loadConfig", () => {
     expect(config.demoData).toBe(true);
     expect(config.graphql).toEqual({ introspection: true, maxDepth: 12, maxCost: 10_000, maxAliases: 30 });
     expect(config.bodyLimitBytes).toBe(1_048_576);
+    expect(config.tokens).toEqual({ accessTokenTtlSeconds: 3600, refreshTokenTtlDays: 30 });
   });
 
   it("reads every variable", () => {
@@ -26,6 +27,8 @@ describe("loadConfig", () => {
       LOG_LEVEL: "debug",
       DEMO_DATA: "false",
       GRAPHQL_INTROSPECTION: "0",
+      ACCESS_TOKEN_TTL_SECONDS: "900",
+      REFRESH_TOKEN_TTL_DAYS: "90",
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -38,6 +41,7 @@ describe("loadConfig", () => {
       demoData: false,
     });
     expect(config.graphql.introspection).toBe(false);
+    expect(config.tokens).toEqual({ accessTokenTtlSeconds: 900, refreshTokenTtlDays: 90 });
   });
 
   it("treats empty variables as unset", () => {
@@ -52,6 +56,8 @@ describe("loadConfig", () => {
     ["LOG_LEVEL", "verbose"],
     ["BOOTSTRAP_API_KEY", "short"],
     ["DEMO_DATA", "maybe"],
+    ["ACCESS_TOKEN_TTL_SECONDS", "10"],
+    ["REFRESH_TOKEN_TTL_DAYS", "5"],
   ])("rejects %s=%s naming the variable", (name, value) => {
     try {
       loadConfig({ [name]: value });

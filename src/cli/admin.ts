@@ -14,6 +14,7 @@ import { SCOPES } from "../identity/scopes.js";
 import { UserService } from "../identity/users.service.js";
 import { Viewer } from "../identity/viewer.js";
 import { SemanticService } from "../semantic/semantic.service.js";
+import { RefreshTokenService, type TokenSettings } from "../tokens/tokens.service.js";
 
 const USAGE = `Usage: npm run admin -- <command> [options]   (add --json for machine-readable output)
 
@@ -23,6 +24,9 @@ const USAGE = `Usage: npm run admin -- <command> [options]   (add --json for mac
   key create  --org ID --name N [--user ID] [--scopes a,b] [--expires ISO-DATE] [--act-for-users] [--rate-limit N]
   key list    --org ID
   key revoke  --org ID KEY_ID
+  token create --org ID --user ID|EMAIL --name N [--expires-in-days N]   a public API refresh token (shown once)
+  token list   --org ID [--user ID|EMAIL] [--include-rotated]
+  token revoke --org ID TOKEN_ID                        revoke the token's family and its access tokens
   semantic import --org ID --connection NAME --file model.(json|yaml)   set a connection's semantic model
 
 Scopes: * (all), ${Object.keys(SCOPES).join(", ")}`;
@@ -43,6 +47,8 @@ const options = {
   file: { type: "string" },
   "owner-email": { type: "string" },
   "owner-name": { type: "string" },
+  "expires-in-days": { type: "string" },
+  "include-rotated": { type: "boolean" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -63,7 +69,23 @@ async function systemViewer(prisma: PrismaClient, organizationId: string | undef
   return Viewer.system({ id: organization.id, name: organization.name }, owner);
 }
 
-async function run(prisma: PrismaClient, positionals: string[], values: Values): Promise<unknown> {
+/** A user of the organisation by id or e-mail. */
+async function userIdOf(prisma: PrismaClient, organizationId: string, user: string): Promise<string> {
+  if (isUuid(user)) return user;
+  const found = await prisma.user.findFirst({
+    where: { organizationId, email: user.toLowerCase() },
+    select: { id: true },
+  });
+  if (!found) throw new UsageError(`User ${user} not found in organisation ${organizationId}`);
+  return found.id;
+}
+
+async function run(
+  prisma: PrismaClient,
+  positionals: string[],
+  values: Values,
+  tokens: TokenSettings,
+): Promise<unknown> {
   const [noun, verb, ...rest] = positionals;
   switch (`${noun} ${verb}`) {
     case "org create": {
@@ -118,6 +140,32 @@ async function run(prisma: PrismaClient, positionals: string[], values: Values):
       if (!rest[0]) throw new UsageError("key revoke needs a key id");
       return new ApiKeyService(prisma, viewer).revoke(rest[0]);
     }
+    case "token create": {
+      const viewer = await systemViewer(prisma, values.org);
+      if (!values.user) throw new UsageError("--user is required (an id or e-mail)");
+      const days = values["expires-in-days"];
+      const created = await new RefreshTokenService(prisma, viewer, tokens).create({
+        userId: await userIdOf(prisma, viewer.organization.id, values.user),
+        name: values.name ?? "",
+        expiresInDays: days === undefined ? undefined : Number(days),
+      });
+      return { ...created.refreshToken, refreshToken: created.secret };
+    }
+    case "token list": {
+      const viewer = await systemViewer(prisma, values.org);
+      const userId = values.user ? await userIdOf(prisma, viewer.organization.id, values.user) : undefined;
+      const { items } = await new RefreshTokenService(prisma, viewer, tokens).list(
+        { userId, includeRotated: values["include-rotated"] ?? false },
+        0,
+        10_000,
+      );
+      return items;
+    }
+    case "token revoke": {
+      const viewer = await systemViewer(prisma, values.org);
+      if (!rest[0]) throw new UsageError("token revoke needs a token id");
+      return new RefreshTokenService(prisma, viewer, tokens).revoke(rest[0]);
+    }
     case "semantic import": {
       const viewer = await systemViewer(prisma, values.org);
       if (!values.connection) throw new UsageError("--connection is required");
@@ -157,6 +205,13 @@ function printHuman(result: unknown): void {
   if (result && typeof result === "object" && "apiKey" in result) {
     console.log("\nThe API key is shown this once: store it now.");
   }
+  if (
+    result &&
+    typeof result === "object" &&
+    typeof (result as { refreshToken?: unknown }).refreshToken === "string"
+  ) {
+    console.log("\nThe refresh token is shown this once: store it now.");
+  }
 }
 
 async function main(): Promise<number> {
@@ -178,7 +233,7 @@ async function main(): Promise<number> {
     logger: { info: () => {}, warn: (msg) => console.error(msg) },
   });
   try {
-    const result = await run(db.prisma, parsed.positionals, parsed.values);
+    const result = await run(db.prisma, parsed.positionals, parsed.values, config.tokens);
     if (parsed.values.json) console.log(JSON.stringify(result, null, 2));
     else printHuman(result);
     return 0;

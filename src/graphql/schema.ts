@@ -9,5 +9,6 @@ import "../projects/projects.graphql.js";
 import "../audit/audit.graphql.js";
 import "../records/records.graphql.js";
 import "../semantic/semantic.graphql.js";
+import "../tokens/tokens.graphql.js";
 
 export const schema = builder.toSchema({ sortSchema: true });

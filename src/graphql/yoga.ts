@@ -4,7 +4,15 @@ import { maxAliasesPlugin } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthPlugin } from "@escape.tech/graphql-armor-max-depth";
 import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { type DocumentNode, GraphQLError, Kind, parse, type SelectionNode } from "graphql";
+import {
+  type DocumentNode,
+  GraphQLError,
+  getNamedType,
+  isObjectType,
+  Kind,
+  parse,
+  type SelectionNode,
+} from "graphql";
 import { createYoga, type Plugin, useErrorHandler } from "graphql-yoga";
 import { useMutationAudit } from "../audit/audit.hooks.js";
 import type { Config } from "../config.js";
@@ -95,6 +103,47 @@ function useCostRateLimit(limiter: RateLimiter): Plugin<GraphQLContext & ServerC
   };
 }
 
+/**
+ * Responses of mutations whose payload has a `secret` (createApiKey, createRefreshToken) carry
+ * `Cache-Control: no-store`: no cache keeps them, and neither does the idempotency store.
+ */
+function useSecretResponses(): Plugin<GraphQLContext & ServerContext> {
+  return {
+    onExecute({ args }) {
+      const mutation = args.schema.getMutationType();
+      const operation = (args.document as DocumentNode).definitions.find(
+        (d) =>
+          d.kind === Kind.OPERATION_DEFINITION &&
+          d.operation === "mutation" &&
+          (!args.operationName || d.name?.value === args.operationName),
+      );
+      if (!mutation || !operation || operation.kind !== Kind.OPERATION_DEFINITION) return;
+      const fields = mutation.getFields();
+      const revealsSecret = rootFieldNames(operation.selectionSet.selections, args.document).some((name) => {
+        const type = fields[name] && getNamedType(fields[name].type);
+        return isObjectType(type) && "secret" in type.getFields();
+      });
+      if (revealsSecret) args.contextValue.reply.header("cache-control", "no-store");
+    },
+  };
+}
+
+/** Field names at the root of a selection, through inline fragments and fragment spreads. */
+function rootFieldNames(selections: readonly SelectionNode[], document: DocumentNode): string[] {
+  return selections.flatMap((selection) => {
+    if (selection.kind === Kind.FIELD) return [selection.name.value];
+    if (selection.kind === Kind.INLINE_FRAGMENT) {
+      return rootFieldNames(selection.selectionSet.selections, document);
+    }
+    const fragment = document.definitions.find(
+      (d) => d.kind === Kind.FRAGMENT_DEFINITION && d.name.value === selection.name.value,
+    );
+    return fragment && fragment.kind === Kind.FRAGMENT_DEFINITION
+      ? rootFieldNames(fragment.selectionSet.selections, document)
+      : [];
+  });
+}
+
 export function createGraphQLHandler(prisma: PrismaClient, config: Config, limiter: RateLimiter) {
   const limits = config.graphql;
   const plugins: Plugin[] = [
@@ -103,6 +152,7 @@ export function createGraphQLHandler(prisma: PrismaClient, config: Config, limit
     maxAliasesPlugin({ n: limits.maxAliases, ...limitRejected("TOO_MANY_ALIASES") }),
     useCostRateLimit(limiter) as Plugin,
     useMutationAudit(prisma) as Plugin,
+    useSecretResponses() as Plugin,
     useErrorHandler(({ errors, context }) => {
       for (const error of errors) {
         const original = (error as GraphQLError).originalError;

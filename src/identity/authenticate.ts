@@ -1,31 +1,62 @@
 // Turns a request's credentials into a Viewer, or an UnauthenticatedError naming why not.
-// Shared by every REST surface and GraphQL.
-import { ForbiddenError, UnauthenticatedError } from "../errors.js";
+// Shared by every REST surface and GraphQL. Two kinds of credential, told apart by the scheme:
+// `Bearer <API key>`, and `PublicApi <access token>` / `PublicApiV2 <access token>` (seed 004,
+// docs/tokens.md), whose scopes are the permissions of the token user's groups.
+import { ForbiddenError, TokenUnauthenticatedError, UnauthenticatedError } from "../errors.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { hashApiKeySecret } from "./api-key-secret.js";
-import { Viewer } from "./viewer.js";
+import { ALL_SCOPES } from "./scopes.js";
+import { Viewer, type ViewerUser } from "./viewer.js";
 
 /** lastUsedAt is a hint for people auditing keys, not a log: write it at most once a minute. */
 const LAST_USED_RESOLUTION_MS = 60_000;
+
+export const API_KEY_SCHEME = "Bearer";
+/** The access-token scheme of each public API version. */
+export const ACCESS_TOKEN_SCHEMES = { 1: "PublicApi", 2: "PublicApiV2" } as const;
+export type ApiVersion = keyof typeof ACCESS_TOKEN_SCHEMES;
+/**
+ * What a caller that names no schemes accepts: GraphQL, which is not versioned, takes API keys
+ * and access tokens of either API version.
+ */
+export const ALL_SCHEMES: readonly string[] = [API_KEY_SCHEME, ...Object.values(ACCESS_TOKEN_SCHEMES)];
 
 export type Credentials = {
   /** The Authorization header, as sent. */
   authorization: string | undefined;
   /** The X-Forwarded-User header, as sent. */
   forwardedUser?: string | undefined;
-  /** Accepted authorization schemes; "Bearer" for most surfaces. */
+  /** Accepted authorization schemes; ALL_SCHEMES when absent. */
   schemes?: readonly string[];
 };
 
-export function extractToken(
+/** `<scheme> <token>` with the scheme in its canonical spelling, or undefined if malformed/unknown. */
+export function parseAuthorization(
   authorization: string | undefined,
-  schemes: readonly string[],
-): string | undefined {
+): { scheme: string; token: string } | undefined {
   if (!authorization) return undefined;
   const match = /^\s*(\S+)\s+(\S+)\s*$/.exec(authorization);
   if (!match) return undefined;
-  const [, scheme, token] = match;
-  return schemes.some((s) => s.toLowerCase() === scheme!.toLowerCase()) ? token : undefined;
+  const scheme = ALL_SCHEMES.find((s) => s.toLowerCase() === match[1]!.toLowerCase());
+  return scheme ? { scheme, token: match[2]! } : undefined;
+}
+
+export async function authenticate(prisma: PrismaClient, credentials: Credentials): Promise<Viewer> {
+  if (!credentials.authorization?.trim()) throw new UnauthenticatedError("missing");
+  const parsed = parseAuthorization(credentials.authorization);
+  if (!parsed) throw new UnauthenticatedError("invalid");
+  const accepted = credentials.schemes ?? ALL_SCHEMES;
+  if (!accepted.some((s) => s.toLowerCase() === parsed.scheme.toLowerCase())) {
+    if (parsed.scheme === API_KEY_SCHEME) throw new UnauthenticatedError("invalid");
+    throw new TokenUnauthenticatedError(
+      "invalid",
+      `Authorization ${parsed.scheme} is not accepted here; send ${accepted.join(" or ")}` +
+        " (only one API version can be active at a time: PublicApi on /api/v1, PublicApiV2 on /api/v2)",
+    );
+  }
+  if (parsed.scheme === API_KEY_SCHEME) return authenticateApiKey(prisma, parsed.token, credentials);
+  const version = parsed.scheme === ACCESS_TOKEN_SCHEMES[2] ? 2 : 1;
+  return authenticateAccessToken(prisma, parsed.token, version, credentials);
 }
 
 type KeyRow = {
@@ -40,11 +71,11 @@ type KeyRow = {
   organization: { id: string; name: string };
 };
 
-export async function authenticate(prisma: PrismaClient, credentials: Credentials): Promise<Viewer> {
-  if (!credentials.authorization?.trim()) throw new UnauthenticatedError("missing");
-  const token = extractToken(credentials.authorization, credentials.schemes ?? ["Bearer"]);
-  if (!token) throw new UnauthenticatedError("invalid");
-
+async function authenticateApiKey(
+  prisma: PrismaClient,
+  token: string,
+  credentials: Credentials,
+): Promise<Viewer> {
   // One statement on every request's path: Prisma splits `include` into a query per relation.
   const [key] = await prisma.$queryRaw<KeyRow[]>`
     SELECT k.id, k.scopes, k.can_act_for_users AS "canActForUsers", k.expires_at AS "expiresAt",
@@ -86,7 +117,81 @@ export async function authenticate(prisma: PrismaClient, credentials: Credential
   return new Viewer(organization, user, key.scopes, key.id, forwarded, key.rateLimitPerMinute);
 }
 
-function pickUser(user: { id: string; displayName: string; email: string; role: string }) {
+type AccessTokenRow = {
+  id: string;
+  familyId: string;
+  apiVersion: number;
+  expiresAt: Date;
+  revoked: boolean;
+  scopes: string[];
+  user: { id: string; displayName: string; email: string; role: string; active: boolean };
+  organization: { id: string; name: string };
+};
+
+/**
+ * One statement: the token, its user and organisation, whether its family was revoked (a family
+ * is revoked as soon as any of its refresh tokens is: see src/tokens/tokens.service.ts), and the
+ * union of the permissions of the user's groups, which become the viewer's scopes. Groups never
+ * grant `*`.
+ */
+async function authenticateAccessToken(
+  prisma: PrismaClient,
+  token: string,
+  version: ApiVersion,
+  credentials: Credentials,
+): Promise<Viewer> {
+  const [row] = await prisma.$queryRaw<AccessTokenRow[]>`
+    SELECT a.id, a.family_id AS "familyId", a.api_version AS "apiVersion", a.expires_at AS "expiresAt",
+      (a.revoked_at IS NOT NULL OR EXISTS (
+        SELECT 1 FROM refresh_tokens f WHERE f.family_id = a.family_id AND f.revoked_at IS NOT NULL
+      )) AS revoked,
+      ARRAY(
+        SELECT DISTINCT p FROM group_members gm
+          JOIN groups g ON g.id = gm.group_id AND g.organization_id = a.organization_id
+          CROSS JOIN LATERAL unnest(g.permissions) AS p
+        WHERE gm.user_id = u.id AND p <> ${ALL_SCOPES}
+        ORDER BY p
+      ) AS scopes,
+      json_build_object('id', u.id, 'displayName', u.display_name, 'email', u.email,
+        'role', u.role, 'active', u.active) AS "user",
+      json_build_object('id', o.id, 'name', o.name) AS organization
+    FROM access_tokens a
+      JOIN refresh_tokens r ON r.id = a.refresh_token_id
+      JOIN users u ON u.id = r.user_id AND u.organization_id = a.organization_id
+      JOIN organizations o ON o.id = a.organization_id
+    WHERE a.secret_hash = ${hashApiKeySecret(token)}`;
+  if (!row) throw new TokenUnauthenticatedError("invalid", "Access token not found or incorrect");
+  if (row.apiVersion !== version) {
+    throw new TokenUnauthenticatedError(
+      "invalid",
+      `This access token was issued for API version ${row.apiVersion}: send it as ` +
+        `${ACCESS_TOKEN_SCHEMES[row.apiVersion as ApiVersion] ?? "?"} to /api/v${row.apiVersion} ` +
+        "(only one API version can be active at a time)",
+    );
+  }
+  if (row.revoked) throw new TokenUnauthenticatedError("revoked", "Access token has been revoked");
+  if (row.expiresAt <= new Date()) {
+    throw new TokenUnauthenticatedError(
+      "expired",
+      "Access token has expired: renew it with the refresh token",
+    );
+  }
+  if (!row.user.active) throw new TokenUnauthenticatedError("invalid", "The token's user is deactivated");
+  if (credentials.forwardedUser?.trim()) {
+    throw new ForbiddenError("An access token acts only for its own user (X-Forwarded-User is not allowed)");
+  }
+  return new Viewer(
+    { id: row.organization.id, name: row.organization.name },
+    pickUser(row.user),
+    row.scopes,
+    null,
+    null,
+    null,
+    { id: row.id, familyId: row.familyId, apiVersion: version },
+  );
+}
+
+function pickUser(user: { id: string; displayName: string; email: string; role: string }): ViewerUser {
   return { id: user.id, displayName: user.displayName, email: user.email, role: user.role };
 }
 

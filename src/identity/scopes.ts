@@ -1,4 +1,6 @@
-// The permissions an API key can carry. `*` (owner keys) grants every scope, present and future.
+// The permissions an API key can carry, and the endpoint groups a permission group can grant to
+// its members' access tokens (docs/tokens.md). `*` (owner keys) grants every scope, present and
+// future; groups never grant `*`.
 
 export const SCOPES = {
   "org:admin": "manage the organisation: users, API keys",
@@ -16,6 +18,7 @@ export const SCOPES = {
   "projects:read": "read projects and members",
   "projects:write": "change projects and members",
   scim: "provision users and groups over SCIM",
+  "usage:read": "read the organisation's database usage (GET /api/v2/databaseusages)",
 } as const;
 
 export type Scope = keyof typeof SCOPES;

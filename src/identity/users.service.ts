@@ -94,7 +94,7 @@ export class UserService {
     try {
       return await this.prisma.user.update({
         where: { id: user.id },
-        data: { role: patch.role, externalId: patch.externalId },
+        data: { role: patch.role, externalId: patch.externalId, version: { increment: 1 } },
       });
     } catch (error) {
       if ((error as { code?: string }).code === "P2002")

@@ -1,6 +1,7 @@
 // Per-API-key rate limits (default RATE_LIMIT_PER_MINUTE, overridable per key), on every
-// surface. Counters live in Redis when REDIS_URL is set, so instances share them; in process
-// memory otherwise. rate-limiter-flexible does the atomic counting in both stores.
+// surface; access tokens spend their token family's budget (Viewer.rateLimitKey). Counters live
+// in Redis when REDIS_URL is set, so instances share them; in process memory otherwise.
+// rate-limiter-flexible does the atomic counting in both stores.
 import { Redis } from "ioredis";
 import {
   type RateLimiterAbstract,
@@ -51,13 +52,13 @@ export class RateLimiter {
     return limiter;
   }
 
-  /** Charges `points` to the viewer's key. Keyless viewers (CLI, seed) are not limited. */
+  /** Charges `points` to the viewer's key or token family. Keyless viewers (CLI, seed) are not limited. */
   async consume(viewer: Viewer, points = 1): Promise<RateLimitVerdict> {
     const limit = viewer.rateLimitPerMinute ?? this.config.perMinute;
-    if (!viewer.apiKeyId)
-      return { allowed: true, limit, remaining: limit, resetSeconds: this.config.windowSeconds };
+    const budget = viewer.rateLimitKey;
+    if (!budget) return { allowed: true, limit, remaining: limit, resetSeconds: this.config.windowSeconds };
     try {
-      const res = await this.limiterFor(limit).consume(viewer.apiKeyId, points);
+      const res = await this.limiterFor(limit).consume(budget, points);
       return {
         allowed: true,
         limit,

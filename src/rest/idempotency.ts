@@ -86,8 +86,10 @@ export function installIdempotency(app: FastifyInstance, prisma: PrismaClient, t
     if (!claim) return payload;
     request.idempotency = null;
     const where = { organizationId_key: claim };
-    // Server failures and streamed bodies are not stored: the key is released for a retry.
-    if (reply.statusCode >= 500 || (typeof payload !== "string" && !Buffer.isBuffer(payload))) {
+    // Server failures, streamed bodies and responses that reveal a secret (Cache-Control:
+    // no-store: new API keys, refresh and access tokens) are not stored; the key is released.
+    const secret = /\bno-store\b/i.test(String(reply.getHeader("cache-control") ?? ""));
+    if (reply.statusCode >= 500 || secret || (typeof payload !== "string" && !Buffer.isBuffer(payload))) {
       await prisma.idempotencyKey.delete({ where }).catch(() => {});
       return payload;
     }

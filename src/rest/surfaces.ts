@@ -107,6 +107,40 @@ function coginitiSurface(prefix: string): Surface {
   };
 }
 
+/** Seed 004's wording of its three documented statuses; the others keep seed 003's. */
+const PUBLIC_API_BRIEF: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized: the token is expired, invalid or incorrect",
+  403: "Forbidden: not enough permissions",
+};
+
+const TOKEN_CODES = {
+  missing: "token_missing",
+  invalid: "token_invalid",
+  revoked: "token_revoked",
+  expired: "token_expired",
+} as const;
+
+/**
+ * `/api/v2` and the token endpoints (seed 004): seed 003's `{message, detail}` plus a `code`, so
+ * a client can tell an expired access token (renew it) from a revoked family (ask for a new
+ * refresh token) without parsing prose (docs/rest-errors.md).
+ */
+function publicApiSurface(prefix: string): Surface {
+  return {
+    name: "public-api",
+    prefix,
+    render: (error) => ({
+      status: error.status,
+      body: {
+        message: PUBLIC_API_BRIEF[error.status] ?? BRIEF[error.status] ?? error.message,
+        detail: detailText(error),
+        code: error instanceof UnauthenticatedError ? TOKEN_CODES[error.reason] : error.code,
+      },
+    }),
+  };
+}
+
 /** SCIM 2.0 error schema (RFC 7644 §3.12): status is a string; scimType when one applies. */
 const scim: Surface = {
   name: "scim",
@@ -146,8 +180,9 @@ export const SURFACES: Surface[] = [
   modules,
   projectsSurface("/v1/projects"),
   projectsSurface("/v1/users"),
+  publicApiSurface("/api/v1/tokens"),
   coginitiSurface("/api/v1"),
-  coginitiSurface("/api/v2"),
+  publicApiSurface("/api/v2"),
   graphql,
 ];
 

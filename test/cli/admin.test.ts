@@ -127,6 +127,79 @@ describe("npm run admin", { timeout: 120_000 }, () => {
     expect(JSON.parse(revoked.stdout).revokedAt).toEqual(expect.any(String));
   });
 
+  it("token create / list / revoke: a refresh token for the public API", async () => {
+    const created = await admin(
+      "token",
+      "create",
+      "--org",
+      orgId,
+      "--user",
+      "dinesh@hooli.example",
+      "--name",
+      "Shop App Token",
+      "--expires-in-days",
+      "45",
+      "--json",
+    );
+    expect(created.code, created.stderr).toBe(0);
+    const token = JSON.parse(created.stdout);
+    expect(token).toMatchObject({
+      name: "Shop App Token",
+      prefix: token.refreshToken.slice(0, 10),
+      refreshToken: expect.stringMatching(/^gwr_[A-Za-z0-9_-]{43}$/),
+      revokedAt: null,
+    });
+    const days = (Date.parse(token.expiresAt) - Date.parse(token.createdAt)) / 86_400_000;
+    expect(days).toBe(45);
+
+    const human = await admin("token", "create", "--org", orgId, "--user", token.userId, "--name", "second");
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/refreshToken\s+gwr_/);
+    expect(human.stdout).toContain("shown this once");
+
+    const listed = await admin("token", "list", "--org", orgId, "--json");
+    expect(JSON.parse(listed.stdout).map((t: { name: string }) => t.name)).toEqual([
+      "Shop App Token",
+      "second",
+    ]);
+    expect(listed.stdout).not.toContain(token.refreshToken);
+    expect(listed.stdout).not.toContain("secretHash");
+
+    const revoked = await admin("token", "revoke", "--org", orgId, token.id, "--json");
+    expect(revoked.code).toBe(0);
+    expect(JSON.parse(revoked.stdout).revokedAt).toEqual(expect.any(String));
+
+    const noUser = await admin("token", "create", "--org", orgId, "--name", "x");
+    expect(noUser.code).toBe(2);
+    expect(noUser.stderr).toContain("--user is required");
+    const unknown = await admin(
+      "token",
+      "create",
+      "--org",
+      orgId,
+      "--user",
+      "nobody@hooli.example",
+      "--name",
+      "x",
+    );
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("User nobody@hooli.example not found");
+    const badDays = await admin(
+      "token",
+      "create",
+      "--org",
+      orgId,
+      "--user",
+      token.userId,
+      "--name",
+      "x",
+      "--expires-in-days",
+      "0",
+    );
+    expect(badDays.code).toBe(1);
+    expect(badDays.stderr).toMatch(/validation_error[\s\S]*expiresInDays/);
+  });
+
   it("explains bad input and exits non-zero", async () => {
     const noCommand = await admin();
     expect(noCommand.code).toBe(2);

@@ -56,6 +56,7 @@ describe("unknown routes answer 404 in the surface's shape", () => {
         expect(b).toEqual({
           message: "The requested resource doesn't exist",
           detail: "No route for GET /api/v2/nothing-here",
+          code: "not_found",
         }),
     ],
     [

@@ -1,0 +1,519 @@
+// SCIM Users (RFC 7643 §4.1) over the organisation's users: the same rows /v1/users and the graph
+// show. The primary e-mail is the user's `email`; `roles` are kept as sent (not the gateway role);
+// the enterprise extension is stored whole. A SCIM DELETE deactivates and hides the row instead
+// of deleting it, so what the user made (records, catalog items, audit events) keeps its author.
+import { ConflictError, NotFoundError } from "../errors.js";
+import { Prisma, type PrismaClient, type User } from "../generated/prisma/client.js";
+import { isUuid } from "../identity/authenticate.js";
+import type { Viewer } from "../identity/viewer.js";
+import {
+  type CompiledFilter,
+  compileFilterText,
+  compileSort,
+  filterMentions,
+  getKey,
+  isObject,
+  type Projection,
+  project,
+  returns,
+  type ScimDocument,
+} from "./scim.attributes.js";
+import { scimBadRequest, scimConflict } from "./scim.errors.js";
+import { applyPatch, type PatchOperation } from "./scim.patch.js";
+import {
+  checkIfMatch,
+  etagOf,
+  type ListQuery,
+  MAX_CANDIDATES,
+  narrowable,
+  selectPage,
+} from "./scim.query.js";
+import { URN, USER_RESOURCE } from "./scim.schemas.js";
+
+type Tx = Prisma.TransactionClient;
+type GroupRef = { id: string; displayName: string };
+
+/**
+ * A deleted user's e-mail becomes `<id>` at this reserved domain (RFC 2606 `.invalid`): the
+ * address, userName and externalId are free for a new user, and the row stays hidden from SCIM.
+ */
+export const DELETED_EMAIL_DOMAIN = "@deleted.scim.invalid";
+const VISIBLE: Prisma.UserWhereInput = { NOT: { email: { endsWith: DELETED_EMAIL_DOMAIN } } };
+const NOTHING: Prisma.UserWhereInput = { id: { in: [] } };
+const ORDER = [{ createdAt: "asc" as const }, { id: "asc" as const }];
+
+/** The columns a SCIM User maps to. */
+export type UserFields = {
+  userName: string;
+  email: string;
+  displayName: string;
+  active: boolean;
+  externalId: string | null;
+  givenName: string | null;
+  familyName: string | null;
+  scimRoles: string[];
+  scimEnterprise: Record<string, unknown> | null;
+};
+
+export type Page = { total: number; resources: ScimDocument[] };
+export type Written = { document: ScimDocument; version: number };
+
+// ---------------------------------------------------------------------------------------------
+// Row → document
+
+export function userDocument(user: User, groups: GroupRef[], base: string): ScimDocument {
+  const enterprise = isObject(user.scimEnterprise) ? user.scimEnterprise : null;
+  const formatted = [user.givenName, user.familyName].filter((part) => part).join(" ");
+  const name = {
+    ...(user.givenName ? { givenName: user.givenName } : {}),
+    ...(user.familyName ? { familyName: user.familyName } : {}),
+    ...(formatted ? { fullName: formatted, formatted } : {}),
+  };
+  return {
+    schemas: enterprise ? [URN.user, URN.enterprise] : [URN.user],
+    id: user.id,
+    ...(user.externalId !== null ? { externalId: user.externalId } : {}),
+    userName: user.userName ?? user.email,
+    active: user.active,
+    emails: [{ value: user.email, type: "work", primary: true }],
+    ...(formatted ? { name } : {}),
+    displayName: user.displayName,
+    ...(user.scimRoles.length > 0 ? { roles: user.scimRoles.map((value) => ({ value })) } : {}),
+    ...(enterprise ? { [URN.enterprise]: enterprise } : {}),
+    groups: groups.map((group) => ({
+      value: group.id,
+      display: group.displayName,
+      $ref: `${base}/Groups/${group.id}`,
+      type: "direct",
+    })),
+    meta: {
+      resourceType: "User",
+      created: user.createdAt.toISOString(),
+      lastModified: user.updatedAt.toISOString(),
+      location: `${base}/Users/${user.id}`,
+      version: etagOf(user.version),
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Document → columns (POST, PUT, and PATCH's patched document alike)
+
+const invalid = (message: string) => scimBadRequest("invalidValue", message);
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
+
+function optionalString(value: unknown, name: string, max: number): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== "string") throw invalid(`${name} must be a string`);
+  const trimmed = value.trim();
+  if (trimmed === "") return null;
+  if (trimmed.length > max) throw invalid(`${name} must be at most ${max} characters`);
+  if (CONTROL.test(trimmed)) throw invalid(`${name} must not contain control characters`);
+  return trimmed;
+}
+
+/** Booleans, and the strings "true"/"false" in any case (Entra ID sends "False"). */
+export function booleanOf(value: unknown, name: string): boolean | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === "boolean") return value;
+  if (typeof value === "string" && /^(true|false)$/i.test(value.trim())) {
+    return value.trim().toLowerCase() === "true";
+  }
+  throw invalid(`${name} must be true or false`);
+}
+
+function primaryEmail(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (!Array.isArray(value)) throw invalid("emails must be an array");
+  const emails = value.map((item, index) => {
+    if (!isObject(item)) throw invalid(`emails[${index}] must be an object`);
+    return {
+      value: optionalString(getKey(item, "value"), `emails[${index}].value`, 320),
+      type: getKey(item, "type"),
+      primary: booleanOf(getKey(item, "primary"), `emails[${index}].primary`) ?? false,
+    };
+  });
+  const usable = emails.filter((e) => e.value !== null);
+  const chosen =
+    usable.find((e) => e.primary) ??
+    usable.find((e) => typeof e.type === "string" && e.type.toLowerCase() === "work") ??
+    usable[0];
+  return chosen?.value ?? null;
+}
+
+function rolesOf(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw invalid("roles must be an array");
+  const roles = value.map((item, index) => {
+    const role = isObject(item) ? getKey(item, "value") : item;
+    const text = optionalString(role, `roles[${index}].value`, 255);
+    if (text === null) throw invalid(`roles[${index}].value must be a non-empty string`);
+    return text;
+  });
+  return [...new Set(roles)];
+}
+
+function enterpriseOf(value: unknown): Record<string, unknown> | null {
+  if (value === undefined || value === null) return null;
+  if (!isObject(value)) throw invalid(`${URN.enterprise} must be an object`);
+  const out = { ...value };
+  // Entra ID sends the manager as a bare id; RFC 7643 §4.3 makes it {value, $ref, displayName}.
+  for (const key of Object.keys(out)) {
+    if (key.toLowerCase() === "manager" && typeof out[key] === "string") {
+      out[key] = out[key] === "" ? null : { value: out[key] };
+    }
+  }
+  return Object.keys(out).length > 0 ? out : null;
+}
+
+/**
+ * The columns of a SCIM User document. Attributes left out are cleared (RFC 7644 §3.5.1), except
+ * `active`, which keeps its value (a PUT that omits it must not reactivate anyone).
+ */
+export function userFields(doc: unknown, current: User | null): UserFields {
+  if (!isObject(doc)) throw scimBadRequest("invalidSyntax", "The body must be a User JSON object");
+  const userName = optionalString(getKey(doc, "userName"), "userName", 255);
+  if (userName === null) throw invalid("userName is required");
+  const nameValue = getKey(doc, "name");
+  if (nameValue !== undefined && nameValue !== null && !isObject(nameValue))
+    throw invalid("name must be an object");
+  const name = isObject(nameValue) ? nameValue : {};
+  const givenName = optionalString(getKey(name, "givenName"), "name.givenName", 200);
+  const familyName = optionalString(getKey(name, "familyName"), "name.familyName", 200);
+  const formatted = optionalString(getKey(name, "formatted"), "name.formatted", 400);
+  const displayName =
+    optionalString(getKey(doc, "displayName"), "displayName", 256) ??
+    formatted ??
+    ([givenName, familyName].filter((part) => part).join(" ") || userName);
+  let email = primaryEmail(getKey(doc, "emails"));
+  if (email === null && EMAIL.test(userName)) email = userName;
+  if (email === null)
+    throw invalid("emails: a user needs an e-mail address (or an e-mail address as userName)");
+  if (!EMAIL.test(email)) throw invalid(`emails: "${email}" is not an e-mail address`);
+  if (email.toLowerCase().endsWith(DELETED_EMAIL_DOMAIN)) throw invalid(`emails: "${email}" is reserved`);
+  return {
+    userName,
+    email: email.toLowerCase(),
+    displayName,
+    active: booleanOf(getKey(doc, "active"), "active") ?? current?.active ?? true,
+    externalId: optionalString(getKey(doc, "externalId"), "externalId", 255),
+    givenName,
+    familyName,
+    scimRoles: rolesOf(getKey(doc, "roles")),
+    scimEnterprise: enterpriseOf(getKey(doc, URN.enterprise)),
+  };
+}
+
+/** A document's `id`, when it names one, must be the resource's own (RFC 7644 §3.5.1). */
+export function checkSameId(doc: unknown, id: string): void {
+  const given = isObject(doc) ? getKey(doc, "id") : undefined;
+  if (given !== undefined && given !== null && given !== id) {
+    throw scimBadRequest("mutability", `id is read-only: it is ${id}, not ${String(given)}`);
+  }
+}
+
+function unchanged(user: User, fields: UserFields): boolean {
+  return (
+    (user.userName ?? user.email) === fields.userName &&
+    user.email === fields.email &&
+    user.displayName === fields.displayName &&
+    user.active === fields.active &&
+    user.externalId === fields.externalId &&
+    user.givenName === fields.givenName &&
+    user.familyName === fields.familyName &&
+    JSON.stringify(user.scimRoles) === JSON.stringify(fields.scimRoles) &&
+    JSON.stringify(user.scimEnterprise ?? null) === JSON.stringify(fields.scimEnterprise)
+  );
+}
+
+function dataOf(fields: UserFields) {
+  return {
+    ...fields,
+    scimEnterprise:
+      fields.scimEnterprise === null ? Prisma.DbNull : (fields.scimEnterprise as Prisma.InputJsonObject),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQL narrowing: a superset of a filter's matches, evaluated exactly in memory afterwards
+
+function path(steps: readonly { key: string }[]): string {
+  return steps.map((s) => s.key).join(".");
+}
+
+const insensitive = (value: string) => ({ equals: value, mode: "insensitive" as const });
+
+/** A where clause every match of `filter` satisfies, or undefined when SQL cannot narrow it. */
+export function narrowUsers(filter: CompiledFilter, prefix = ""): Prisma.UserWhereInput | undefined {
+  switch (filter.op) {
+    case "and": {
+      const parts = filter.filters.map((f) => narrowUsers(f, prefix)).filter((p) => p !== undefined);
+      return parts.length > 0 ? { AND: parts } : undefined;
+    }
+    case "or": {
+      const parts = filter.filters.map((f) => narrowUsers(f, prefix));
+      return parts.every((p) => p !== undefined) ? { OR: parts as Prisma.UserWhereInput[] } : undefined;
+    }
+    case "valuePath":
+      return narrowUsers(filter.filter, `${prefix}${path(filter.steps)}.`);
+    case "eq":
+      break;
+    default:
+      return undefined;
+  }
+  const { value } = filter;
+  const attribute = `${prefix}${path(filter.steps)}`;
+  if (attribute === "active") return typeof value === "boolean" ? { active: value } : undefined;
+  if (typeof value !== "string") return undefined;
+  switch (attribute) {
+    case "id":
+      return isUuid(value) ? { id: value } : NOTHING;
+    case "externalId":
+      return { externalId: value };
+  }
+  if (!narrowable(value)) return undefined;
+  switch (attribute) {
+    case "userName":
+      return { OR: [{ userName: insensitive(value) }, { userName: null, email: insensitive(value) }] };
+    case "emails.value":
+      return { email: insensitive(value) };
+    case "displayName":
+      return { displayName: insensitive(value) };
+    case "name.givenName":
+      return { givenName: insensitive(value) };
+    case "name.familyName":
+      return { familyName: insensitive(value) };
+    default:
+      return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export class ScimUserService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly viewer: Viewer,
+    /** Absolute URL of the SCIM base, for `meta.location` and `$ref`s. */
+    private readonly base: string,
+  ) {}
+
+  private get organizationId(): string {
+    return this.viewer.organization.id;
+  }
+
+  private visible(): Prisma.UserWhereInput {
+    return { organizationId: this.organizationId, ...VISIBLE };
+  }
+
+  async list(query: ListQuery, p: Projection): Promise<Page> {
+    this.viewer.require("scim");
+    const filter = query.filter === undefined ? null : compileFilterText(USER_RESOURCE, query.filter);
+    const sort = query.sortBy ? compileSort(USER_RESOURCE, query.sortBy, query.sortOrder) : null;
+    const withGroups = returns(p, "groups");
+    if (!filter && !sort) {
+      const where = this.visible();
+      const [rows, total] = await this.prisma.$transaction([
+        this.prisma.user.findMany({ where, orderBy: ORDER, skip: query.startIndex - 1, take: query.count }),
+        this.prisma.user.count({ where }),
+      ]);
+      const groups = withGroups ? await this.groupsOf(rows.map((r) => r.id)) : new Map();
+      return { total, resources: rows.map((row) => project(this.document(row, groups.get(row.id)), p)) };
+    }
+    const narrowed = filter ? narrowUsers(filter) : undefined;
+    const rows = await this.prisma.user.findMany({
+      where: narrowed ? { AND: [this.visible(), narrowed] } : this.visible(),
+      orderBy: ORDER,
+      take: MAX_CANDIDATES + 1,
+    });
+    if (rows.length > MAX_CANDIDATES) {
+      throw scimBadRequest(
+        "tooMany",
+        `The filter or sort needs more than ${MAX_CANDIDATES} users evaluated; narrow it (userName, externalId, emails or id eq)`,
+      );
+    }
+    const evaluateGroups = filterMentions(filter, "groups") || sort?.steps[0]?.key === "groups";
+    const early = evaluateGroups ? await this.groupsOf(rows.map((r) => r.id)) : null;
+    const candidates = rows.map((row) => ({ row, doc: this.document(row, early?.get(row.id)) }));
+    const { total, page } = selectPage(candidates, filter, sort, query);
+    const late = !early && withGroups ? await this.groupsOf(page.map((c) => c.row.id)) : null;
+    return {
+      total,
+      resources: page.map((c) => project(late ? this.document(c.row, late.get(c.row.id)) : c.doc, p)),
+    };
+  }
+
+  async get(id: string): Promise<Written> {
+    this.viewer.require("scim");
+    const user = await this.find(this.prisma, id);
+    return this.written(this.prisma, user);
+  }
+
+  async create(body: unknown): Promise<Written> {
+    this.viewer.require("scim");
+    const fields = userFields(body, null);
+    return this.prisma.$transaction(async (tx) => {
+      await this.assertUnique(tx, fields, null);
+      const user = await this.unique(() =>
+        tx.user.create({ data: { organizationId: this.organizationId, role: "member", ...dataOf(fields) } }),
+      );
+      return this.written(tx, user, []);
+    });
+  }
+
+  async replace(id: string, body: unknown, ifMatch: string | undefined): Promise<Written> {
+    this.viewer.require("scim");
+    return this.prisma.$transaction(async (tx) => {
+      const user = await this.lock(tx, id);
+      checkIfMatch(ifMatch, user.version);
+      checkSameId(body, user.id);
+      return this.save(tx, user, userFields(body, user));
+    });
+  }
+
+  async patch(id: string, operations: PatchOperation[], ifMatch: string | undefined): Promise<Written> {
+    this.viewer.require("scim");
+    return this.prisma.$transaction(async (tx) => {
+      const user = await this.lock(tx, id);
+      checkIfMatch(ifMatch, user.version);
+      const groups = (await this.groupsOf([user.id], tx)).get(user.id) ?? [];
+      const patched = applyPatch(USER_RESOURCE, this.document(user, groups), operations, user.id);
+      return this.save(tx, user, userFields(patched, user), groups);
+    });
+  }
+
+  /** Deactivates and hides the user: 404 from then on; its name and e-mail are free again. */
+  async delete(id: string, ifMatch: string | undefined): Promise<void> {
+    this.viewer.require("scim");
+    await this.prisma.$transaction(async (tx) => {
+      const user = await this.lock(tx, id);
+      checkIfMatch(ifMatch, user.version);
+      await this.assertOwnerRemains(tx, user, false);
+      await tx.user.update({
+        where: { id: user.id },
+        data: {
+          active: false,
+          email: `${user.id}${DELETED_EMAIL_DOMAIN}`,
+          userName: null,
+          externalId: null,
+          version: { increment: 1 },
+        },
+      });
+      const memberships = await tx.groupMember.findMany({
+        where: { userId: user.id },
+        select: { groupId: true },
+      });
+      await tx.groupMember.deleteMany({ where: { userId: user.id } });
+      await tx.group.updateMany({
+        where: { id: { in: memberships.map((m) => m.groupId) } },
+        data: { version: { increment: 1 } },
+      });
+      await tx.apiKey.updateMany({
+        where: { userId: user.id, revokedAt: null },
+        data: { revokedAt: new Date() },
+      });
+    });
+  }
+
+  private async save(tx: Tx, user: User, fields: UserFields, groups?: GroupRef[]): Promise<Written> {
+    if (unchanged(user, fields)) return this.written(tx, user, groups);
+    await this.assertUnique(tx, fields, user.id);
+    await this.assertOwnerRemains(tx, user, fields.active);
+    const updated = await this.unique(() =>
+      tx.user.update({ where: { id: user.id }, data: { ...dataOf(fields), version: { increment: 1 } } }),
+    );
+    return this.written(tx, updated, groups);
+  }
+
+  private document(user: User, groups: GroupRef[] | undefined): ScimDocument {
+    return userDocument(user, groups ?? [], this.base);
+  }
+
+  private async written(db: Tx | PrismaClient, user: User, groups?: GroupRef[]): Promise<Written> {
+    const list = groups ?? (await this.groupsOf([user.id], db)).get(user.id) ?? [];
+    return { document: this.document(user, list), version: user.version };
+  }
+
+  private async find(db: Tx | PrismaClient, id: string): Promise<User> {
+    const user = isUuid(id)
+      ? await db.user.findFirst({ where: { id: id.toLowerCase(), ...this.visible() } })
+      : null;
+    if (!user) throw new NotFoundError(`User ${id} not found`);
+    return user;
+  }
+
+  /** The user, locked until the transaction ends: concurrent changes of one user serialise. */
+  private async lock(tx: Tx, id: string): Promise<User> {
+    if (isUuid(id)) {
+      await tx.$queryRaw`SELECT id FROM users WHERE id = ${id.toLowerCase()}::uuid
+        AND organization_id = ${this.organizationId}::uuid FOR UPDATE`;
+    }
+    return this.find(tx, id);
+  }
+
+  private async groupsOf(
+    userIds: string[],
+    db: Tx | PrismaClient = this.prisma,
+  ): Promise<Map<string, GroupRef[]>> {
+    const map = new Map<string, GroupRef[]>();
+    if (userIds.length === 0) return map;
+    const rows = await db.groupMember.findMany({
+      where: { userId: { in: userIds }, group: { organizationId: this.organizationId } },
+      select: { userId: true, group: { select: { id: true, displayName: true } } },
+      orderBy: [{ group: { displayName: "asc" } }, { groupId: "asc" }],
+    });
+    for (const row of rows) {
+      const list = map.get(row.userId) ?? [];
+      list.push(row.group);
+      map.set(row.userId, list);
+    }
+    return map;
+  }
+
+  /**
+   * userName is unique per organisation case-insensitively (a user without one answers to its
+   * e-mail); the e-mail and externalId are unique too. 409 uniqueness names the clash.
+   */
+  private async assertUnique(tx: Tx, fields: UserFields, selfId: string | null): Promise<void> {
+    const clashes = await tx.$queryRaw<Array<{ userName: string; email: string; externalId: string | null }>>`
+      SELECT coalesce(user_name, email) AS "userName", email, external_id AS "externalId" FROM users
+      WHERE organization_id = ${this.organizationId}::uuid
+        AND (${selfId}::uuid IS NULL OR id <> ${selfId}::uuid)
+        AND (lower(coalesce(user_name, email)) = lower(${fields.userName})
+          OR email = ${fields.email}
+          OR (${fields.externalId}::text IS NOT NULL AND external_id = ${fields.externalId}))
+      LIMIT 1`;
+    const clash = clashes[0];
+    if (!clash) return;
+    if (clash.userName.toLowerCase() === fields.userName.toLowerCase()) {
+      throw scimConflict(`userName ${fields.userName} is already taken`);
+    }
+    if (clash.email === fields.email) throw scimConflict(`A user with e-mail ${fields.email} already exists`);
+    throw scimConflict(`externalId ${fields.externalId} is already taken`);
+  }
+
+  /** The organisation keeps at least one active owner: SCIM may not deactivate or delete the last. */
+  private async assertOwnerRemains(tx: Tx, user: User, active: boolean): Promise<void> {
+    if (active || !user.active || user.role !== "owner") return;
+    const others = await tx.user.count({
+      where: { organizationId: this.organizationId, role: "owner", active: true, id: { not: user.id } },
+    });
+    if (others === 0) {
+      throw new ConflictError("The organisation's last active owner cannot be deactivated or deleted");
+    }
+  }
+
+  /** A unique index that a concurrent write beat us to is a 409 too. */
+  private async unique<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if ((error as { code?: string }).code === "P2002") {
+        throw scimConflict("userName, e-mail or externalId is already taken");
+      }
+      throw error;
+    }
+  }
+}
