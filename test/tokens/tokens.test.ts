@@ -418,6 +418,27 @@ describe("POST /api/v{1,2}/tokens/renewtokens", () => {
     expect(gql401.status).toBe(401);
   });
 
+  it("a user deactivated over SCIM loses its tokens at once; reactivated, they work again", async () => {
+    const holder = await tokenUser(t, acme, ["users:read"]);
+    const token = await accessToken(t.app, 2, holder.refreshToken);
+    const scimKey = await createKey(t.prisma, acme, { scopes: ["scim"] });
+    const patch = (active: boolean) =>
+      t.app.inject({
+        method: "PATCH",
+        url: `/api/v1/scim/v2/Users/${holder.userId}`,
+        headers: { ...bearer(scimKey), "content-type": "application/scim+json" },
+        payload: JSON.stringify({
+          schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+          Operations: [{ op: "replace", value: { active } }],
+        }),
+      });
+    expect((await patch(false)).statusCode).toBe(200);
+    expect((await users(2, token)).statusCode).toBe(401);
+    expect((await renew(t.app, 2, holder.refreshToken)).statusCode).toBe(401);
+    expect((await patch(true)).statusCode).toBe(200);
+    expect((await users(2, token)).statusCode).toBe(200);
+  });
+
   it("answers 400 for a malformed body, 401 for an unknown token, in the seed's error shape", async () => {
     const cases: Array<[string | undefined, string | undefined, number, string]> = [
       [undefined, undefined, 400, "validation_error"],
