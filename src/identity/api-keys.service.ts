@@ -86,6 +86,7 @@ export class ApiKeyService {
   async create(input: CreateApiKeyInput): Promise<CreatedApiKey> {
     this.viewer.require("org:admin");
     const data = parseInput(CreateApiKeyInput, input);
+    this.viewer.requireGrantable(data.scopes);
     const userId = data.userId ?? this.viewer.user.id;
     const user = await this.prisma.user.findFirst({
       where: { id: userId, organizationId: this.viewer.organization.id },

@@ -97,6 +97,7 @@ export class GroupService {
   async create(input: CreateGroupInput): Promise<Group> {
     this.viewer.require("org:admin");
     const data = parseInput(CreateGroupInput, input);
+    this.viewer.requireGrantable(data.permissions);
     return this.unique(data, () =>
       this.prisma.group.create({ data: { ...data, organizationId: this.organizationId } }),
     );
@@ -105,7 +106,9 @@ export class GroupService {
   async update(id: string, input: UpdateGroupInput): Promise<Group> {
     this.viewer.require("org:admin");
     const data = parseInput(UpdateGroupInput, input);
-    await this.find(id);
+    const group = await this.find(id);
+    // Changing a group's permissions changes its members' too: both old and new must be held.
+    if (data.permissions) this.viewer.requireGrantable([...group.permissions, ...data.permissions]);
     return this.unique(data, () =>
       this.prisma.group.update({ where: { id }, data: { ...data, version: { increment: 1 } } }),
     );
@@ -114,7 +117,13 @@ export class GroupService {
   async delete(id: string): Promise<Group> {
     this.viewer.require("org:admin");
     const group = await this.find(id);
-    await this.prisma.group.delete({ where: { id: group.id } });
+    await this.prisma.$transaction([
+      this.prisma.user.updateMany({
+        where: { groupMemberships: { some: { groupId: group.id } } },
+        data: { version: { increment: 1 } },
+      }),
+      this.prisma.group.delete({ where: { id: group.id } }),
+    ]);
     return group;
   }
 
@@ -122,13 +131,16 @@ export class GroupService {
   async addMembers(groupId: string, userIds: string[]): Promise<Group> {
     this.viewer.require("org:admin");
     const ids = parseInput(MemberIds, userIds, "userIds");
-    await this.find(groupId);
+    const group = await this.find(groupId);
+    this.viewer.requireGrantable(group.permissions);
     await this.requireUsers(ids);
     return this.prisma.$transaction(async (tx) => {
       await tx.groupMember.createMany({
         data: ids.map((userId) => ({ groupId, userId })),
         skipDuplicates: true,
       });
+      // A user's SCIM representation lists its groups, so its ETag changes too.
+      await tx.user.updateMany({ where: { id: { in: ids } }, data: { version: { increment: 1 } } });
       return tx.group.update({ where: { id: groupId }, data: { version: { increment: 1 } } });
     });
   }
@@ -139,7 +151,13 @@ export class GroupService {
     const ids = parseInput(MemberIds, userIds, "userIds");
     await this.find(groupId);
     return this.prisma.$transaction(async (tx) => {
-      await tx.groupMember.deleteMany({ where: { groupId, userId: { in: ids } } });
+      const { count } = await tx.groupMember.deleteMany({ where: { groupId, userId: { in: ids } } });
+      if (count > 0) {
+        await tx.user.updateMany({
+          where: { id: { in: ids }, organizationId: this.organizationId },
+          data: { version: { increment: 1 } },
+        });
+      }
       return tx.group.update({ where: { id: groupId }, data: { version: { increment: 1 } } });
     });
   }

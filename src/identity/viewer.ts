@@ -44,6 +44,23 @@ export class Viewer {
     return this.scopes.includes(ALL_SCOPES) || this.scopes.includes(scope);
   }
 
+  /**
+   * Nobody hands out what they do not hold: the scopes of a new API key, the permissions of a
+   * group, and the permissions a user gains by joining a group (or holds when a refresh token is
+   * made for it) must all be the caller's own. Otherwise a `scim` or `org:admin` credential could
+   * raise itself to `*`.
+   */
+  requireGrantable(scopes: readonly string[]): void {
+    if (this.scopes.includes(ALL_SCOPES)) return;
+    const missing = [...new Set(scopes)].filter((scope) => !this.scopes.includes(scope));
+    if (missing.length > 0) {
+      throw new ForbiddenError(
+        `You cannot grant permissions you do not hold yourself: ${missing.join(", ")}`,
+        { notHeld: missing },
+      );
+    }
+  }
+
   require(scope: Scope): void {
     if (!this.can(scope)) {
       throw new ForbiddenError(

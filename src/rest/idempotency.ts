@@ -18,10 +18,16 @@ declare module "fastify" {
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
-function requestHash(request: FastifyRequest): string {
+/**
+ * What a repeat must match to be replayed: the method, path and body, and the credential (API key
+ * or token family). Without the credential, a caller could replay another credential's stored
+ * response by guessing its key, and read what its own permissions would refuse.
+ */
+function requestHash(request: FastifyRequest, viewer: Viewer): string {
   const path = request.url.split("?")[0] ?? "";
   const body = request.body === undefined ? "" : JSON.stringify(request.body);
-  return createHash("sha256").update(`${request.method}\n${path}\n${body}`).digest("hex");
+  const credential = viewer.rateLimitKey ?? `user:${viewer.user.id}`;
+  return createHash("sha256").update(`${credential}\n${request.method}\n${path}\n${body}`).digest("hex");
 }
 
 export function installIdempotency(app: FastifyInstance, prisma: PrismaClient, ttlHours: number): void {
@@ -45,7 +51,7 @@ export function installIdempotency(app: FastifyInstance, prisma: PrismaClient, t
       }
     }
     const organizationId = viewer.organization.id;
-    const hash = requestHash(request);
+    const hash = requestHash(request, viewer);
     const expiresAt = new Date(Date.now() + ttlHours * 3_600_000);
 
     await prisma.idempotencyKey.deleteMany({
@@ -66,7 +72,7 @@ export function installIdempotency(app: FastifyInstance, prisma: PrismaClient, t
     if (existing.requestHash !== hash) {
       throw new UnprocessableError(
         "This Idempotency-Key was already used with a different request",
-        [{ field: "Idempotency-Key", message: "already used with a different method, path or body" }],
+        [{ field: "Idempotency-Key", message: "already used with a different method, path, body or credential" }],
         "idempotency_key_reused",
       );
     }

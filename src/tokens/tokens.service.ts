@@ -126,9 +126,15 @@ export class RefreshTokenService {
     const data = parseInput(CreateRefreshTokenInput, input);
     const user = await this.prisma.user.findFirst({
       where: { id: data.userId, organizationId: this.viewer.organization.id },
-      select: { id: true, active: true },
+      select: {
+        id: true,
+        active: true,
+        groupMemberships: { select: { group: { select: { permissions: true } } } },
+      },
     });
     if (!user) throw new NotFoundError(`User ${data.userId} not found`);
+    // The token will carry the user's groups' permissions: the caller must hold them all.
+    this.viewer.requireGrantable(user.groupMemberships.flatMap((m) => m.group.permissions));
     if (!user.active) {
       throw new UnprocessableError(`User ${data.userId} is deactivated`, [
         { field: "userId", message: "is deactivated: a deactivated user cannot hold tokens" },

@@ -116,6 +116,9 @@ describe("group mutations", () => {
     expect(await t.prisma.group.count({ where: { organizationId: acme.id, displayName: "Analysts" } })).toBe(
       1,
     );
+    // Names differ only in case: still the same name (SCIM compares displayName case-insensitively).
+    const upper = await fails(acme.key, CREATE, { input: { displayName: "ANALYSTS" } });
+    expect(upper.extensions.code).toBe("CONFLICT");
     // Another organisation may use the same name.
     await ok(globex.key, CREATE, { input: { displayName: "Analysts" } });
   });
@@ -199,5 +202,92 @@ describe("reading groups", () => {
     expect(byEmail["r@reading.example"]).toEqual(["a-team", "b-team"]);
     const owner = Object.keys(byEmail).find((email) => email !== "r@reading.example")!;
     expect(byEmail[owner]).toEqual([]);
+  });
+});
+
+describe("nobody hands out what they do not hold", () => {
+  it("an org:admin key cannot mint a broader key, grant permissions it lacks, or join users to a stronger group", async () => {
+    const org = await createOrg(t.prisma, "Escalation");
+    const admin = await createKey(t.prisma, org, { scopes: ["org:admin", "users:read", "records:read"] });
+    const mallory = await t.prisma.user.create({
+      data: { organizationId: org.id, email: "mallory@esc.example", displayName: "Mallory" },
+    });
+
+    const key = await fails(
+      admin,
+      `mutation { createApiKey(input: { name: "all", scopes: [ALL] }) { secret } }`,
+      {},
+    );
+    expect(key.extensions.code).toBe("FORBIDDEN");
+    expect(key.message).toBe("You cannot grant permissions you do not hold yourself: *");
+    const sql = await fails(
+      admin,
+      `mutation { createApiKey(input: { name: "sql", scopes: [SQL_EXECUTE] }) { secret } }`,
+      {},
+    );
+    expect(sql.extensions.code).toBe("FORBIDDEN");
+    expect(
+      await t.prisma.apiKey.count({ where: { organizationId: org.id, name: { in: ["all", "sql"] } } }),
+    ).toBe(0);
+    // Within its own scopes it may.
+    await ok(
+      admin,
+      `mutation { createApiKey(input: { name: "reader", scopes: [RECORDS_READ] }) { secret } }`,
+    );
+
+    const strong = await fails(admin, CREATE, {
+      input: { displayName: "strong", permissions: ["SQL_EXECUTE"] },
+    });
+    expect(strong.extensions.code).toBe("FORBIDDEN");
+    const weak = (await ok(admin, CREATE, { input: { displayName: "weak", permissions: ["RECORDS_READ"] } }))
+      .createGroup;
+    const raise = await fails(admin, UPDATE, {
+      input: { groupId: weak.id, permissions: ["ORG_ADMIN", "SQL_EXECUTE"] },
+    });
+    expect(raise.extensions.code).toBe("FORBIDDEN");
+    expect((await t.prisma.group.findUniqueOrThrow({ where: { id: weak.groupId } })).permissions).toEqual([
+      "records:read",
+    ]);
+
+    // A group made by the owner with more than the admin holds: the admin cannot add anyone to it.
+    const owners = (
+      await ok(org.key, CREATE, { input: { displayName: "owners", permissions: ["SQL_EXECUTE"] } })
+    ).createGroup;
+    const join = await fails(admin, ADD, {
+      input: { groupId: owners.id, userIds: [globalId("User", mallory.id)] },
+    });
+    expect(join.extensions.code).toBe("FORBIDDEN");
+    expect(await t.prisma.groupMember.count({ where: { groupId: owners.groupId } })).toBe(0);
+    await ok(admin, ADD, { input: { groupId: weak.id, userIds: [globalId("User", mallory.id)] } });
+
+    // Nor make a refresh token for a user whose groups grant more than the admin holds.
+    await ok(org.key, ADD, { input: { groupId: owners.id, userIds: [globalId("User", mallory.id)] } });
+    const token = await fails(
+      admin,
+      `mutation ($input: CreateRefreshTokenInput!) { createRefreshToken(input: $input) { secret } }`,
+      { input: { userId: globalId("User", mallory.id), name: "escalate" } },
+    );
+    expect(token.extensions.code).toBe("FORBIDDEN");
+    expect(await t.prisma.refreshToken.count({ where: { userId: mallory.id } })).toBe(0);
+  });
+
+  it("membership changes bump the members' versions (their SCIM ETag lists their groups)", async () => {
+    const org = await createOrg(t.prisma, "Versions");
+    const user = await t.prisma.user.create({
+      data: { organizationId: org.id, email: "v@versions.example", displayName: "V" },
+    });
+    const version = async () => (await t.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).version;
+    const group = (await ok(org.key, CREATE, { input: { displayName: "g" } })).createGroup;
+    const v0 = await version();
+    await ok(org.key, ADD, { input: { groupId: group.id, userIds: [globalId("User", user.id)] } });
+    const v1 = await version();
+    expect(v1).toBeGreaterThan(v0);
+    await ok(org.key, REMOVE, { input: { groupId: group.id, userIds: [globalId("User", user.id)] } });
+    const v2 = await version();
+    expect(v2).toBeGreaterThan(v1);
+    await ok(org.key, ADD, { input: { groupId: group.id, userIds: [globalId("User", user.id)] } });
+    const v3 = await version();
+    await ok(org.key, DELETE, { input: { groupId: group.id } });
+    expect(await version()).toBeGreaterThan(v3);
   });
 });

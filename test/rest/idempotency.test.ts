@@ -1,7 +1,7 @@
 // Idempotency-Key on POST (REST and GraphQL): replay, mismatch, concurrency, per organisation.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { purgeExpiredIdempotencyKeys } from "../../src/rest/idempotency.js";
-import { createTestApp, gql, type TestApp, type TestOrg } from "../helpers/app.js";
+import { createKey, createTestApp, gql, type TestApp, type TestOrg } from "../helpers/app.js";
 import { createRecordsOrg, rest } from "../records/fixtures.js";
 
 let t: TestApp;
@@ -82,6 +82,23 @@ describe("REST", () => {
     expect(b.headers["idempotent-replayed"]).toBeUndefined();
     expect(a.body.record.id).not.toBe(b.body.record.id);
     expect(await count(globex, "Idem Shared")).toBe(1);
+  });
+
+  it("binds a key to its credential: another key of the organisation cannot replay the response", async () => {
+    const body = { displayName: "Idem Cred", fields: { name: "Idem Cred" } };
+    const first = await rest(t.app, acme.key).post("/v1/modules/contacts/records", body, {
+      "idempotency-key": "k-cred",
+    });
+    expect(first.status).toBe(201);
+    // A key that may not even read records guesses the key: no replay, no record id, nothing created.
+    const other = await createKey(t.prisma, acme, { scopes: ["users:read"] });
+    const replay = await rest(t.app, other).post("/v1/modules/contacts/records", body, {
+      "idempotency-key": "k-cred",
+    });
+    expect(replay.status).toBe(422);
+    expect(replay.headers["idempotent-replayed"]).toBeUndefined();
+    expect(JSON.stringify(replay.body)).not.toContain(first.body.record.id);
+    expect(await count(acme, "Idem Cred")).toBe(1);
   });
 
   it("stores failed validations too, and replays them", async () => {
