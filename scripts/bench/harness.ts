@@ -47,8 +47,12 @@ export async function load(options: {
   body?: string;
   seconds?: number;
   connections?: number;
+  /** Changes the path (with its query) or the body of the i-th request, e.g. to vary a filter. */
+  vary?: (i: number) => { path?: string; body?: string };
 }): Promise<{ requestsPerSecond: number; p50: number; p99: number; errors: number; non2xx: number }> {
   if (!/^http:\/\/127\.0\.0\.1[:/]/.test(options.url)) throw new Error("benchmarks only target 127.0.0.1");
+  const vary = options.vary;
+  let sent = 0;
   const result = await autocannon({
     url: options.url,
     method: options.method ?? "GET",
@@ -56,6 +60,7 @@ export async function load(options: {
     body: options.body,
     duration: options.seconds ?? 8,
     connections: options.connections ?? 10,
+    ...(vary ? { requests: [{ setupRequest: (request) => ({ ...request, ...vary(sent++) }) }] } : {}),
   });
   return {
     requestsPerSecond: result.requests.average,

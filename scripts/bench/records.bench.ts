@@ -2,6 +2,7 @@
 // app) side by side for a filtered, custom-sorted page of 25, a get by id and a create. Each
 // workload runs on one connection for a fixed time (sequential requests: latency, not
 // saturation); HTTP load goes to 127.0.0.1 only.
+import os from "node:os";
 import pg from "pg";
 import { createOrganization } from "../../src/identity/organizations.service.js";
 import { Viewer } from "../../src/identity/viewer.js";
@@ -22,22 +23,46 @@ const FILTER = {
   },
 };
 
-/** The same page as plain SQL: what a hand-written service would send. */
+/** The filter (REST or GraphQL form) with another bound on deal_value. */
+function withBound<T extends { conditions?: unknown[]; root?: { conditions: unknown[] } }>(
+  filter: T,
+  bound: number,
+): T {
+  const replace = (conditions: unknown[]) =>
+    conditions.map((c) =>
+      (c as { fieldSlug: string }).fieldSlug === "deal_value" ? { ...(c as object), value: bound } : c,
+    );
+  return filter.root
+    ? { ...filter, root: { ...filter.root, conditions: replace(filter.root.conditions) } }
+    : { ...filter, conditions: replace(filter.conditions ?? []) };
+}
+
+const PAGE_COLUMNS = `r.id, r.display_name, r.fields, r.label_ids, r.type_ids, r.privacy_level, r.version,
+  r.created_by_id, r.updated_by_id, r.created_at, r.updated_at`;
+const DEAL_VALUE = `(CASE WHEN jsonb_typeof(r.fields -> 'deal_value') = 'number' THEN (r.fields ->> 'deal_value')::numeric END)`;
+/** The filter as plain SQL; $3 is the deal_value bound. */
+const RAW_WHERE = `r.organization_id = $1 AND r.module_id = $2 AND r.deleted_at IS NULL
+  AND r.fields @> '{"status":"active"}' AND (r.fields @> '{"priority":"high"}' OR r.fields @> '{"priority":"medium"}')
+  AND ${DEAL_VALUE} >= $3`;
+const RAW_PAGE_OF_25 = `SELECT ${PAGE_COLUMNS} FROM records r WHERE ${RAW_WHERE}
+  ORDER BY ${DEAL_VALUE} DESC NULLS LAST, r.id DESC LIMIT 25`;
+
+/** The page and its exact total as a hand-written service would send them: count + page. */
 const RAW_PAGE = `
-  SELECT t.total, p.* FROM (
-    SELECT count(*)::int AS total FROM records r
-    WHERE r.organization_id = $1 AND r.module_id = $2 AND r.deleted_at IS NULL
-      AND r.fields @> '{"status":"active"}' AND (r.fields @> '{"priority":"high"}' OR r.fields @> '{"priority":"medium"}')
-      AND (CASE WHEN jsonb_typeof(r.fields -> 'deal_value') = 'number' THEN (r.fields ->> 'deal_value')::numeric END) >= 50000) t
-  LEFT JOIN LATERAL (
-    SELECT r.id, r.display_name, r.fields, r.label_ids, r.type_ids, r.privacy_level, r.version,
-      r.created_by_id, r.updated_by_id, r.created_at, r.updated_at
-    FROM records r
-    WHERE r.organization_id = $1 AND r.module_id = $2 AND r.deleted_at IS NULL
-      AND r.fields @> '{"status":"active"}' AND (r.fields @> '{"priority":"high"}' OR r.fields @> '{"priority":"medium"}')
-      AND (CASE WHEN jsonb_typeof(r.fields -> 'deal_value') = 'number' THEN (r.fields ->> 'deal_value')::numeric END) >= 50000
-    ORDER BY (CASE WHEN jsonb_typeof(r.fields -> 'deal_value') = 'number' THEN (r.fields ->> 'deal_value')::numeric END) DESC NULLS LAST, r.id DESC
-    LIMIT 25) p ON TRUE`;
+  SELECT t.total, p.* FROM (SELECT count(*)::int AS total FROM records r WHERE ${RAW_WHERE}) t
+  LEFT JOIN LATERAL (${RAW_PAGE_OF_25}) p ON TRUE`;
+
+/**
+ * The statement shape the app sends when it knows the total at the module's current data
+ * version ($4, $5): the count only runs if the version moved (src/records/record-totals.ts).
+ */
+const RAW_PAGE_VERSION_CHECKED = `
+  SELECT t.*, p.* FROM (
+    SELECT s.data_version::text AS version,
+      CASE WHEN s.data_version = $4::bigint THEN $5::int
+        ELSE (SELECT count(*)::int FROM records r WHERE ${RAW_WHERE}) END AS total
+    FROM (VALUES (1)) AS one (x) LEFT JOIN record_module_stats s ON s.module_id = $2) t
+  LEFT JOIN LATERAL (${RAW_PAGE_OF_25}) p ON TRUE`;
 
 type Figures = { p50: number; p99: number; requestsPerSecond: number; failures: number };
 
@@ -143,44 +168,82 @@ export async function run(): Promise<BenchResult[]> {
     };
     const createBody = { fields: { name: "Bench deal", status: "lead", priority: "low", deal_value: 1200 } };
 
-    const figures: Array<[string, string, Figures]> = [];
-    const measure = async (workload: string, surface: string, f: Promise<Figures>) =>
-      figures.push([workload, surface, await f]);
+    const figures: Array<[string, string, Figures & { load: string }]> = [];
+    const measure = async (workload: string, surface: string, run: () => Promise<Figures>) => {
+      const before = os.loadavg()[0]!;
+      const f = await run();
+      figures.push([
+        workload,
+        surface,
+        { ...f, load: `${before.toFixed(1)}→${os.loadavg()[0]!.toFixed(1)}` },
+      ]);
+    };
 
-    const page = "page of 25, 3-condition filter, sort by deal_value";
-    const pageQuery = new URLSearchParams({
-      advancedFilter: JSON.stringify(FILTER),
-      sortField: "deal_value",
-      sortDirection: "desc",
-      pageSize: "25",
-    });
-    await measure(page, "REST", http({ url: `${rest}?${pageQuery}`, headers }));
-    await measure(
-      page,
-      "GraphQL",
+    // The answer first: the REST page must agree with a plain count of the same filter.
+    const pageQuery = (bound: number) =>
+      new URLSearchParams({
+        advancedFilter: JSON.stringify(withBound(FILTER, bound)),
+        sortField: "deal_value",
+        sortDirection: "desc",
+        pageSize: "25",
+      });
+    const [{ total: expected }] = (await raw.query(RAW_PAGE, [orgId, module.id, 50000])).rows;
+    const answer = (await (await fetch(`${rest}?${pageQuery(50000)}`, { headers })).json()) as {
+      total: number;
+      records: unknown[];
+    };
+    if (answer.total !== expected || answer.records.length !== 25) {
+      throw new Error(`REST page answered total ${answer.total}, raw count ${expected}`);
+    }
+
+    const pageQl = (bound: number) =>
+      graphql(
+        `query($filter: RecordFilter) { module(slug: "deals") { records(first: 25, filter: $filter,
+          orderBy: [{ field: "deal_value", direction: DESC }]) { totalCount edges { node {
+          recordId displayName fields labelIds typeIds privacyLevel version createdAt updatedAt } } } } }`,
+        { filter: withBound(gqlFilter, bound) },
+      );
+    // Repeated: the module has not changed since the first request counted, so the total comes
+    // from the version check. The raw baseline sends that same statement shape.
+    const repeated = "page of 25, 3-condition filter, sort by deal_value, same request repeated";
+    await measure(repeated, "REST", () => http({ url: `${rest}?${pageQuery(50000)}`, headers }));
+    await measure(repeated, "GraphQL", () =>
+      http({ url: `${server.url}/graphql`, method: "POST", headers, body: pageQl(50000) }),
+    );
+    const [{ data_version: version }] = (
+      await raw.query("SELECT data_version::text FROM record_module_stats WHERE module_id = $1", [module.id])
+    ).rows;
+    await measure(repeated, "raw SQL", () =>
+      loop(() => raw.query(RAW_PAGE_VERSION_CHECKED, [orgId, module.id, 50000, version, expected])),
+    );
+    // A new bound on deal_value for every request: each total is counted (the cold path, also
+    // what the first list after any write to the module pays).
+    const counted = "page of 25, 3-condition filter, sort by deal_value, new bound each request";
+    // Disjoint bounds per surface: a surface never reuses a total another one counted.
+    const bound = (surface: number, i: number) => 49999 - surface * 1000 - (i % 1000);
+    await measure(counted, "REST", () =>
+      http({
+        url: `${rest}?${pageQuery(50000)}`,
+        headers,
+        vary: (i) => ({ path: `/v1/modules/deals/records?${pageQuery(bound(0, i))}` }),
+      }),
+    );
+    await measure(counted, "GraphQL", () =>
       http({
         url: `${server.url}/graphql`,
         method: "POST",
         headers,
-        body: graphql(
-          `query($filter: RecordFilter) { module(slug: "deals") { records(first: 25, filter: $filter,
-            orderBy: [{ field: "deal_value", direction: DESC }]) { totalCount edges { node {
-            recordId displayName fields labelIds typeIds privacyLevel version createdAt updatedAt } } } } }`,
-          { filter: gqlFilter },
-        ),
+        body: pageQl(50000),
+        vary: (i) => ({ body: pageQl(bound(1, i)) }),
       }),
     );
-    await measure(
-      page,
-      "raw SQL",
-      loop(() => raw.query(RAW_PAGE, [orgId, module.id])),
+    await measure(counted, "raw SQL", () =>
+      loop((i) => raw.query(RAW_PAGE, [orgId, module.id, bound(2, i)])),
     );
 
     const get = "get by id";
-    await measure(get, "REST", http({ url: `${rest}/rec_${recordId}`, headers }));
-    await measure(
-      get,
-      "GraphQL",
+    await measure(get, "REST", () => http({ url: `${rest}/rec_${recordId}`, headers }));
+    await measure(get, "GraphQL", () =>
       http({
         url: `${server.url}/graphql`,
         method: "POST",
@@ -192,9 +255,7 @@ export async function run(): Promise<BenchResult[]> {
         ),
       }),
     );
-    await measure(
-      get,
-      "raw SQL",
+    await measure(get, "raw SQL", () =>
       loop(() =>
         raw.query("SELECT * FROM records WHERE id = $1 AND organization_id = $2 AND deleted_at IS NULL", [
           recordId,
@@ -204,14 +265,10 @@ export async function run(): Promise<BenchResult[]> {
     );
 
     const create = "create";
-    await measure(
-      create,
-      "REST",
+    await measure(create, "REST", () =>
       http({ url: rest, method: "POST", headers, body: JSON.stringify(createBody) }),
     );
-    await measure(
-      create,
-      "GraphQL",
+    await measure(create, "GraphQL", () =>
       http({
         url: `${server.url}/graphql`,
         method: "POST",
@@ -222,9 +279,7 @@ export async function run(): Promise<BenchResult[]> {
         ),
       }),
     );
-    await measure(
-      create,
-      "raw SQL",
+    await measure(create, "raw SQL", () =>
       loop(() =>
         raw.query(
           `INSERT INTO records (id, organization_id, module_id, display_name, display_name_auto, fields,
@@ -253,7 +308,7 @@ export async function run(): Promise<BenchResult[]> {
         name: `records ${workload}, ${surface} (${db})`,
         value: f.p50,
         unit: "ms p50",
-        note: `p99 ${f.p99} ms, ${f.requestsPerSecond} req/s, ${f.failures} failed${ratio}`,
+        note: `p99 ${f.p99} ms, ${f.requestsPerSecond} req/s, ${f.failures} failed${ratio}, load average ${f.load}`,
       });
     }
     return results;

@@ -118,9 +118,14 @@ export class ModuleService {
   /** Every module of the organisation, by slug. */
   async list(): Promise<ModuleDef[]> {
     this.viewer.require("records:read");
-    this.cache ??= this.prisma.recordModule
-      .findMany({ where: { organizationId: this.viewer.organization.id }, orderBy: { slug: "asc" } })
-      .then((rows) => rows.map(toModuleDef));
+    // Raw SQL: on every request's path, and the ORM's query compiler costs more than the query.
+    this.cache ??= this.prisma.$queryRaw<RecordModule[]>`
+      SELECT id, organization_id AS "organizationId", slug, name, fields,
+        display_fields AS "displayFields", subtitle_fields AS "subtitleFields",
+        created_at AS "createdAt", updated_at AS "updatedAt"
+      FROM record_modules WHERE organization_id = ${this.viewer.organization.id}::uuid ORDER BY slug`.then(
+      (rows) => rows.map(toModuleDef),
+    );
     return this.cache;
   }
 

@@ -3,6 +3,7 @@
 // levels are enforced for the viewer's user (docs/records.md):
 //   account: everyone in the organisation;  private: only the record's creator;
 //   team: the creator, the users named in the record's user fields, and owners/admins.
+import { randomUUID } from "node:crypto";
 import DataLoader from "dataloader";
 import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from "../errors.js";
 import { type ModuleRecord, Prisma, type PrismaClient, type User } from "../generated/prisma/client.js";
@@ -20,6 +21,7 @@ import {
 } from "./advanced-filter.js";
 import { applyFieldValues, fieldValidationError, isMultiValued } from "./field-values.js";
 import { displayFieldsOf, type ModuleDef, ModuleService, referencesOf } from "./modules.service.js";
+import { recordTotals, rememberTotal, type TotalColumns, totalKey, totalSql } from "./record-totals.js";
 import {
   BulkUpdateInput,
   CreateRecordInput,
@@ -55,6 +57,16 @@ const SELECT = Prisma.sql`r.id, r.organization_id AS "organizationId", r.module_
   r.privacy_level AS "privacyLevel", r.description_html AS "descriptionHtml",
   r.created_by_id AS "createdById", r.updated_by_id AS "updatedById", r.version,
   r.deleted_at AS "deletedAt", r.created_at AS "createdAt", r.updated_at AS "updatedAt"`;
+
+/**
+ * The display names of a record's creator and last editor, read with the record where REST
+ * shows them (lists, get, create): one statement fewer than asking the users table afterwards.
+ */
+const USER_NAMES = Prisma.sql`(SELECT u.display_name FROM users u
+    WHERE u.id = r.created_by_id AND u.organization_id = r.organization_id) AS "createdByName",
+  (SELECT u.display_name FROM users u
+    WHERE u.id = r.updated_by_id AND u.organization_id = r.organization_id) AS "updatedByName"`;
+type UserNameColumns = { createdByName: string | null; updatedByName: string | null };
 
 export type SortDirection = "asc" | "desc";
 export type SortKey = { target: FilterTarget; direction: SortDirection };
@@ -276,46 +288,76 @@ export class RecordService {
   /**
    * One statement for a page and, when asked, the filter's total: the count is planned on its
    * own (a bitmap scan of the filter), the page on its own (it may walk a sort index and stop at
-   * `limit`), and the count's single row keeps the total even when the page is empty.
+   * `limit`), and the count's single row keeps the total even when the page is empty. The count
+   * only runs when the module's records changed since this process last counted the same
+   * predicate (record-totals.ts).
    */
   private async selectPage(
-    where: Prisma.Sql[],
-    paged: Prisma.Sql[],
-    keys: SortKey[],
-    reverse: boolean,
-    limit: number,
-    offset: number,
-    withTotal: boolean,
+    module: ModuleDef,
+    q: {
+      where: Prisma.Sql[];
+      paged: Prisma.Sql[];
+      keys: SortKey[];
+      reverse: boolean;
+      limit: number;
+      offset: number;
+      withTotal: boolean;
+      withNames: boolean;
+    },
   ): Promise<{ rows: Array<RecordRow & Record<string, unknown>>; total: number | null }> {
+    const { where, paged, keys, reverse, limit, offset, withTotal } = q;
     const keyColumns = keys.map(
       (k, i) => Prisma.sql`${targetExpression(k.target)} AS ${Prisma.raw(`k${i}`)}`,
     );
-    const inner = Prisma.sql`SELECT ${SELECT}, ${Prisma.join(keyColumns, ", ")} FROM records r
+    const columns = q.withNames ? Prisma.sql`${SELECT}, ${USER_NAMES}` : SELECT;
+    const inner = Prisma.sql`SELECT ${columns}, ${Prisma.join(keyColumns, ", ")} FROM records r
       WHERE ${Prisma.join(paged, " AND ")} ORDER BY ${this.orderSql(keys, reverse)} LIMIT ${limit} OFFSET ${offset}`;
     if (!withTotal) {
       const rows = await this.prisma.$queryRaw<Array<RecordRow & Record<string, unknown>>>(inner);
       return { rows, total: null };
     }
+    const predicate = Prisma.join(where, " AND ");
+    const key = totalKey(module.id, predicate);
     const outerOrder = this.orderSql(keys, reverse, (i) => Prisma.raw(i === null ? "p.id" : `p.k${i}`));
-    const rows = await this.prisma.$queryRaw<Array<RecordRow & Record<string, unknown> & { total: number }>>`
-      SELECT t.total, p.* FROM (SELECT count(*)::int AS total FROM records r WHERE ${Prisma.join(where, " AND ")}) t
+    const rows = await this.prisma.$queryRaw<Array<RecordRow & Record<string, unknown> & TotalColumns>>`
+      SELECT t.*, p.* FROM (${totalSql(module.id, predicate, recordTotals.get(key))}) t
       LEFT JOIN LATERAL (${inner}) p ON TRUE ORDER BY ${outerOrder}`;
-    const total = rows[0]?.total ?? 0;
+    rememberTotal(key, rows[0]);
+    const total = rows[0]?._total ?? 0;
     const page = rows
       .filter((r) => r.id !== null)
       .map((r) => stripTotal(r) as RecordRow & Record<string, unknown>);
     return { rows: page, total };
   }
 
-  private async count(where: Prisma.Sql[]): Promise<number> {
-    const [row] = await this.prisma.$queryRaw<Array<{ n: number }>>`
-      SELECT count(*)::int AS n FROM records r WHERE ${Prisma.join(where, " AND ")}`;
-    return row?.n ?? 0;
+  private async count(module: ModuleDef, where: Prisma.Sql[]): Promise<number> {
+    const predicate = Prisma.join(where, " AND ");
+    const key = totalKey(module.id, predicate);
+    const [row] = await this.prisma.$queryRaw<TotalColumns[]>(
+      totalSql(module.id, predicate, recordTotals.get(key)),
+    );
+    rememberTotal(key, row);
+    return row?._total ?? 0;
   }
 
-  private async page(where: Prisma.Sql[], keys: SortKey[], page: number, pageSize: number) {
+  private async page(
+    module: ModuleDef,
+    where: Prisma.Sql[],
+    keys: SortKey[],
+    page: number,
+    pageSize: number,
+  ) {
     const offset = (page - 1) * pageSize;
-    const { rows, total } = await this.selectPage(where, where, keys, false, pageSize, offset, true);
+    const { rows, total } = await this.selectPage(module, {
+      where,
+      paged: where,
+      keys,
+      reverse: false,
+      limit: pageSize,
+      offset,
+      withTotal: true,
+      withNames: true,
+    });
     return { rows: rows.map((row) => stripKeys(row, keys.length)), total: total ?? 0 };
   }
 
@@ -337,7 +379,7 @@ export class RecordService {
       }
       fieldSelection = query.fields;
     }
-    const { rows, total } = await this.page(where, keys, query.page, query.pageSize);
+    const { rows, total } = await this.page(module, where, keys, query.page, query.pageSize);
     return { module, rows, total, page: query.page, pageSize: query.pageSize, fieldSelection };
   }
 
@@ -360,15 +402,16 @@ export class RecordService {
     if (q.after) paged.push(this.keyset(keys, decodeCursor(q.after, keys.length, "after"), "after"));
     if (q.before) paged.push(this.keyset(keys, decodeCursor(q.before, keys.length, "before"), "before"));
     const offset = Math.max(0, q.offset ?? 0);
-    const { rows, total } = await this.selectPage(
+    const { rows, total } = await this.selectPage(module, {
       where,
       paged,
       keys,
-      backward,
-      size + 1,
+      reverse: backward,
+      limit: size + 1,
       offset,
-      options.withTotal ?? true,
-    );
+      withTotal: options.withTotal ?? true,
+      withNames: false,
+    });
     const more = rows.length > size;
     const page = rows.slice(0, size);
     if (backward) page.reverse();
@@ -386,7 +429,7 @@ export class RecordService {
         endCursor: edges[edges.length - 1]?.cursor ?? null,
       },
       totalCount: () => {
-        counted ??= this.count(where);
+        counted ??= this.count(module, where);
         return counted;
       },
     };
@@ -458,20 +501,11 @@ export class RecordService {
   private async getIn(module: ModuleDef, recordId: string, trashed: Trashed): Promise<RecordRow> {
     this.viewer.require("records:read");
     const id = parsePrefixedId(recordId, RECORD_PREFIX);
-    const row = id
-      ? await this.prisma.moduleRecord.findFirst({
-          where: {
-            id,
-            organizationId: this.organizationId,
-            moduleId: module.id,
-            ...(trashed === "only"
-              ? { deletedAt: { not: null } }
-              : trashed === "exclude"
-                ? { deletedAt: null }
-                : {}),
-          },
-        })
-      : null;
+    const [row] = id
+      ? await this.prisma.$queryRaw<RecordRow[]>`SELECT ${SELECT}, ${USER_NAMES} FROM records r
+          WHERE r.id = ${id}::uuid AND r.organization_id = ${this.organizationId}::uuid
+            AND r.module_id = ${module.id}::uuid AND ${this.trashedSql(trashed)}`
+      : [];
     if (!row || !this.visibleTo(row, module)) {
       throw new NotFoundError(
         `Record ${recordId} not found in module ${module.slug}${trashed === "only" ? "'s trash" : ""}`,
@@ -485,9 +519,10 @@ export class RecordService {
   async locate(recordId: string): Promise<{ module: ModuleDef; row: RecordRow }> {
     this.viewer.require("records:read");
     const id = parsePrefixedId(recordId, RECORD_PREFIX);
-    const row = id
-      ? await this.prisma.moduleRecord.findFirst({ where: { id, organizationId: this.organizationId } })
-      : null;
+    const [row] = id
+      ? await this.prisma.$queryRaw<RecordRow[]>`SELECT ${SELECT} FROM records r
+          WHERE r.id = ${id}::uuid AND r.organization_id = ${this.organizationId}::uuid`
+      : [];
     const module = row ? await this.modules.byId(row.moduleId) : null;
     if (!row || !module || !this.visibleTo(row, module))
       throw new NotFoundError(`Record ${recordId} not found`);
@@ -570,22 +605,27 @@ export class RecordService {
   }
 
   /**
-   * Call inside the transaction that inserts: the advisory lock (released at commit) serialises
-   * the organisation's inserts, so two creates cannot both see room for one more record.
+   * Inserts one record if the organisation has room for it, in one statement:
+   * `records_room()` (migration record_module_stats) takes the organisation's advisory lock,
+   * which serialises its creates until this statement commits, then reads the room with a
+   * snapshot taken after the lock, from `record_module_stats` rather than by counting records.
+   * So two creates cannot both see room for one more record.
    */
-  private async checkRecordLimit(db: Prisma.TransactionClient, adding: number): Promise<void> {
-    await db.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`records:${this.organizationId}`}::text))`;
-    const [row] = await db.$queryRaw<Array<{ limit: number | null; used: number }>>`
-      SELECT (SELECT record_limit FROM organizations WHERE id = ${this.organizationId}::uuid) AS "limit",
-             (SELECT count(*)::int FROM records WHERE organization_id = ${this.organizationId}::uuid) AS used`;
-    const limit = row?.limit ?? DEFAULT_RECORD_LIMIT;
-    if ((row?.used ?? 0) + adding > limit) {
-      throw new UnprocessableError(
-        `The organisation's record limit of ${limit} is reached; delete and purge records or raise the limit`,
-        [],
-        "record_limit_exceeded",
-      );
-    }
+  private async insertWithinLimit(values: Prisma.Sql): Promise<RecordRow> {
+    const org = this.organizationId;
+    const [inserted] = await this.prisma.$queryRaw<RecordRow[]>`
+      INSERT INTO records AS r (id, organization_id, module_id, display_name, display_name_auto, fields,
+        label_ids, type_ids, privacy_level, description_html, created_by_id, updated_by_id)
+      SELECT ${values} WHERE records_room(${org}::uuid, 1, ${DEFAULT_RECORD_LIMIT}::int)
+      RETURNING ${SELECT}, ${USER_NAMES}`;
+    if (inserted) return inserted;
+    const [row] = await this.prisma.$queryRaw<Array<{ limit: number | null }>>`
+      SELECT record_limit AS "limit" FROM organizations WHERE id = ${org}::uuid`;
+    throw new UnprocessableError(
+      `The organisation's record limit of ${row?.limit ?? DEFAULT_RECORD_LIMIT} is reached; delete and purge records or raise the limit`,
+      [],
+      "record_limit_exceeded",
+    );
   }
 
   async create(moduleSlug: string, input: CreateRecordInput): Promise<RecordRow> {
@@ -594,24 +634,12 @@ export class RecordService {
     const data = parseInput(CreateRecordInput, input);
     const fields = applyFieldValues(module.slug, module.fields, {}, data.fields ?? {});
     await this.checkReferences(module, fields, Object.keys(fields));
-    return this.prisma.$transaction(async (tx) => {
-      await this.checkRecordLimit(tx, 1);
-      return tx.moduleRecord.create({
-        data: {
-          organizationId: this.organizationId,
-          moduleId: module.id,
-          displayName: data.displayName ?? this.displayNameFor(module, fields),
-          displayNameAuto: data.displayName === undefined,
-          fields: fields as Prisma.InputJsonObject,
-          labelIds: dedupe(data.labelIds ?? []),
-          typeIds: dedupe(data.typeIds ?? []),
-          privacyLevel: data.privacyLevel ?? "account",
-          descriptionHtml: data.descriptionHtml ?? null,
-          createdById: this.viewer.user.id,
-          updatedById: this.viewer.user.id,
-        },
-      });
-    });
+    const me = this.viewer.user.id;
+    return this.insertWithinLimit(Prisma.sql`${randomUUID()}::uuid, ${this.organizationId}::uuid,
+      ${module.id}::uuid, ${data.displayName ?? this.displayNameFor(module, fields)}::text,
+      ${data.displayName === undefined}::boolean, ${JSON.stringify(fields)}::jsonb,
+      ${dedupe(data.labelIds ?? [])}::text[], ${dedupe(data.typeIds ?? [])}::text[],
+      ${data.privacyLevel ?? "account"}::text, ${data.descriptionHtml ?? null}::text, ${me}::uuid, ${me}::uuid`);
   }
 
   /**
@@ -775,7 +803,7 @@ export class RecordService {
     this.viewer.require("records:read");
     const module = await this.modules.get(moduleSlug);
     const where = this.baseWhere(module, "only");
-    const result = await this.page(where, [TRASH_ORDER], page, pageSize);
+    const result = await this.page(module, where, [TRASH_ORDER], page, pageSize);
     return { module, ...result, page, pageSize, fieldSelection: null };
   }
 
@@ -945,9 +973,9 @@ export class RecordService {
       const valid = ids.filter((id) => parsePrefixedId(id, "") !== null);
       const rows =
         valid.length > 0
-          ? await this.prisma.moduleRecord.findMany({
-              where: { id: { in: valid }, organizationId: this.organizationId, deletedAt: null },
-            })
+          ? await this.prisma.$queryRaw<RecordRow[]>`SELECT ${SELECT} FROM records r
+              WHERE r.id = ANY (${valid}::uuid[]) AND r.organization_id = ${this.organizationId}::uuid
+                AND r.deleted_at IS NULL`
           : [];
       const modules = await this.modules.list();
       return ids.map((id) => {
@@ -969,14 +997,30 @@ export class RecordService {
     }),
   };
 
-  /** Display names of the users who created or last updated `rows`. */
+  /**
+   * Display names of the users who created or last updated `rows`: the names read with the rows
+   * (USER_NAMES) when they were, else one statement for the others.
+   */
   async userNames(rows: RecordRow[]): Promise<Map<string, string>> {
-    const ids = dedupe(
-      rows.flatMap((r) => [r.createdById, r.updatedById]).filter((id): id is string => !!id),
-    );
-    const users = await this.loaders.user.loadMany(ids);
     const names = new Map<string, string>();
-    for (const user of users) if (user && !(user instanceof Error)) names.set(user.id, user.displayName);
+    const unread = new Set<string>();
+    for (const row of rows as Array<RecordRow & Partial<UserNameColumns>>) {
+      for (const [id, name] of [
+        [row.createdById, row.createdByName],
+        [row.updatedById, row.updatedByName],
+      ] as const) {
+        if (!id) continue;
+        if (name === undefined) unread.add(id);
+        else if (name !== null) names.set(id, name);
+      }
+    }
+    const ids = [...unread].filter((id) => !names.has(id));
+    if (ids.length === 0) return names;
+    // Two columns by raw SQL: the ORM's query compiler costs more than the query here.
+    const users = await this.prisma.$queryRaw<Array<{ id: string; displayName: string }>>`
+      SELECT id, display_name AS "displayName" FROM users
+      WHERE id = ANY (${ids}::uuid[]) AND organization_id = ${this.organizationId}::uuid`;
+    for (const user of users) names.set(user.id, user.displayName);
     return names;
   }
 }
@@ -1001,8 +1045,8 @@ export function startRecordPurgeJob(
   return () => clearInterval(timer);
 }
 
-function stripTotal<T extends { total: number }>(row: T): Omit<T, "total"> {
-  const { total: _total, ...rest } = row;
+function stripTotal<T extends TotalColumns>(row: T): Omit<T, keyof TotalColumns> {
+  const { _total, _version, _cacheable, ...rest } = row;
   return rest;
 }
 
