@@ -3,7 +3,9 @@
 // Every change bumps `version`, which SCIM publishes as the group's ETag.
 import { z } from "zod";
 import { ConflictError, NotFoundError } from "../errors.js";
-import type { Group, PrismaClient, User } from "../generated/prisma/client.js";
+import type { Group, Prisma, PrismaClient, User } from "../generated/prisma/client.js";
+import { inTransaction } from "../scim/scim.query.js";
+import { lockUsers } from "../scim/scim.users.service.js";
 import { parseInput } from "../validation.js";
 import { isUuid } from "./authenticate.js";
 import { ExternalIdSchema } from "./identity.inputs.js";
@@ -109,21 +111,40 @@ export class GroupService {
     const group = await this.find(id);
     // Changing a group's permissions changes its members' too: both old and new must be held.
     if (data.permissions) this.viewer.requireGrantable([...group.permissions, ...data.permissions]);
+    const renamed = data.displayName !== undefined && data.displayName !== group.displayName;
     return this.unique(data, () =>
-      this.prisma.group.update({ where: { id }, data: { ...data, version: { increment: 1 } } }),
+      inTransaction(this.prisma, async (tx) => {
+        const updated = await tx.group.update({
+          where: { id },
+          data: { ...data, version: { increment: 1 } },
+        });
+        // Members list the group by name in their SCIM `groups`: a rename changes their ETags.
+        if (renamed) {
+          const members = await tx.groupMember.findMany({ where: { groupId: id }, select: { userId: true } });
+          await this.bumpUsers(
+            tx,
+            members.map((m) => m.userId),
+          );
+        }
+        return updated;
+      }),
     );
   }
 
   async delete(id: string): Promise<Group> {
     this.viewer.require("org:admin");
     const group = await this.find(id);
-    await this.prisma.$transaction([
-      this.prisma.user.updateMany({
-        where: { groupMemberships: { some: { groupId: group.id } } },
-        data: { version: { increment: 1 } },
-      }),
-      this.prisma.group.delete({ where: { id: group.id } }),
-    ]);
+    await inTransaction(this.prisma, async (tx) => {
+      const members = await tx.groupMember.findMany({
+        where: { groupId: group.id },
+        select: { userId: true },
+      });
+      await tx.group.delete({ where: { id: group.id } });
+      await this.bumpUsers(
+        tx,
+        members.map((m) => m.userId),
+      );
+    });
     return group;
   }
 
@@ -134,14 +155,15 @@ export class GroupService {
     const group = await this.find(groupId);
     this.viewer.requireGrantable(group.permissions);
     await this.requireUsers(ids);
-    return this.prisma.$transaction(async (tx) => {
+    return inTransaction(this.prisma, async (tx) => {
+      // The group's row first, then its members' in id order: the order SCIM writes lock in.
+      const updated = await tx.group.update({ where: { id: groupId }, data: { version: { increment: 1 } } });
       await tx.groupMember.createMany({
         data: ids.map((userId) => ({ groupId, userId })),
         skipDuplicates: true,
       });
-      // A user's SCIM representation lists its groups, so its ETag changes too.
-      await tx.user.updateMany({ where: { id: { in: ids } }, data: { version: { increment: 1 } } });
-      return tx.group.update({ where: { id: groupId }, data: { version: { increment: 1 } } });
+      await this.bumpUsers(tx, ids);
+      return updated;
     });
   }
 
@@ -150,15 +172,21 @@ export class GroupService {
     this.viewer.require("org:admin");
     const ids = parseInput(MemberIds, userIds, "userIds");
     await this.find(groupId);
-    return this.prisma.$transaction(async (tx) => {
+    return inTransaction(this.prisma, async (tx) => {
+      const updated = await tx.group.update({ where: { id: groupId }, data: { version: { increment: 1 } } });
       const { count } = await tx.groupMember.deleteMany({ where: { groupId, userId: { in: ids } } });
-      if (count > 0) {
-        await tx.user.updateMany({
-          where: { id: { in: ids }, organizationId: this.organizationId },
-          data: { version: { increment: 1 } },
-        });
-      }
-      return tx.group.update({ where: { id: groupId }, data: { version: { increment: 1 } } });
+      if (count > 0) await this.bumpUsers(tx, ids);
+      return updated;
+    });
+  }
+
+  /** A user's SCIM representation lists its groups, so membership changes bump its version. */
+  private async bumpUsers(tx: Prisma.TransactionClient, userIds: readonly string[]): Promise<void> {
+    if (userIds.length === 0) return;
+    await lockUsers(tx, this.organizationId, userIds);
+    await tx.user.updateMany({
+      where: { id: { in: [...userIds] }, organizationId: this.organizationId },
+      data: { version: { increment: 1 } },
     });
   }
 

@@ -1,6 +1,7 @@
 // GET /api/v2/users (seed 004): the organisation's users, cursor-paged in creation order.
 // A keyset sibling of UserService.slice (offset paging, /v1/users and GraphQL): ordering by
-// (created_at, id) keeps pages stable while users are added.
+// (created_at, id) keeps pages stable while users are added. Users deleted over SCIM are left
+// out, as SCIM leaves them out (docs/scim.md, "Users").
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
@@ -15,6 +16,7 @@ import {
   paginate,
 } from "../rest/cursor-pagination.js";
 import { ErrorBody } from "../rest/openapi.js";
+import { NOT_DELETED_OVER_SCIM } from "../scim/scim.visibility.js";
 import { isUuid } from "./authenticate.js";
 import type { Viewer } from "./viewer.js";
 
@@ -31,7 +33,10 @@ const userKeys: KeyCodec<UserKey> = {
   },
 };
 
-/** The users of the viewer's organisation, one cursor page (requires users:read). */
+/**
+ * The users of the viewer's organisation, one cursor page (requires users:read), without those
+ * deleted over SCIM.
+ */
 export async function listUsersByCursor(
   prisma: PrismaClient,
   viewer: Viewer,
@@ -46,6 +51,7 @@ export async function listUsersByCursor(
     return prisma.user.findMany({
       where: {
         organizationId,
+        ...NOT_DELETED_OVER_SCIM,
         ...(from
           ? {
               OR: [

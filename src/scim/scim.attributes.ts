@@ -364,6 +364,13 @@ export function compileSort(
     throw scimBadRequest("invalidValue", 'sortOrder must be "ascending" or "descending"');
   }
   const last = steps.at(-1)!;
+  if (last.def.type === "complex" && !last.open && !findDef(last.def.subAttributes, "value")) {
+    // `name` or a whole extension: no value to sort by (`emails` sorts by its `value`).
+    throw scimBadRequest(
+      "invalidValue",
+      `sortBy: "${last.def.name}" is complex: sort by one of its sub-attributes`,
+    );
+  }
   const full = last.def.type === "complex" && !last.open ? withImplicitValue(steps) : steps;
   return { steps: full, descending: order === "descending" };
 }

@@ -1,6 +1,8 @@
 // SCIM Groups (RFC 7643 §4.2) over the organisation's groups. Members are the organisation's
 // users only (no nested groups). A group's `permissions` belong to the graph's group management
-// and are neither shown nor changed here.
+// and are neither shown nor changed here; but joining a group grants them, so adding members
+// needs a caller that holds them itself (Viewer.requireGrantable). A user's SCIM document lists
+// its groups, so every change of membership or of a group's name bumps the users' versions too.
 import { NotFoundError } from "../errors.js";
 import type { Group, Prisma, PrismaClient } from "../generated/prisma/client.js";
 import { isUuid } from "../identity/authenticate.js";
@@ -17,23 +19,25 @@ import {
   returns,
   type ScimDocument,
 } from "./scim.attributes.js";
-import { scimBadRequest, scimConflict } from "./scim.errors.js";
+import { isUniqueViolation, scimBadRequest, scimConflict } from "./scim.errors.js";
 import { applyPatch, type PatchOperation } from "./scim.patch.js";
 import {
   checkIfMatch,
   etagOf,
+  inTransaction,
   type ListQuery,
   MAX_CANDIDATES,
   narrowable,
   selectPage,
 } from "./scim.query.js";
 import { GROUP_RESOURCE, URN } from "./scim.schemas.js";
-import { booleanOf, DELETED_EMAIL_DOMAIN, type Page, type Written } from "./scim.users.service.js";
+import { booleanOf, lockUsers, type Page, type Written } from "./scim.users.service.js";
+import { NOT_DELETED_OVER_SCIM } from "./scim.visibility.js";
 
 type Tx = Prisma.TransactionClient;
 type Member = { userId: string; displayName: string };
 
-const VISIBLE_USER: Prisma.UserWhereInput = { NOT: { email: { endsWith: DELETED_EMAIL_DOMAIN } } };
+const VISIBLE_USER: Prisma.UserWhereInput = NOT_DELETED_OVER_SCIM;
 const NOTHING: Prisma.GroupWhereInput = { id: { in: [] } };
 const ORDER = [{ createdAt: "asc" as const }, { id: "asc" as const }];
 
@@ -226,21 +230,24 @@ export class ScimGroupService {
   async create(body: unknown): Promise<Written> {
     this.viewer.require("scim");
     const fields = groupFields(body, null);
-    return this.prisma.$transaction(async (tx) => {
+    return inTransaction(this.prisma, async (tx) => {
       await this.assertUnique(tx, fields, null);
       await this.assertUsers(tx, fields.members);
       const { members, ...columns } = fields;
       const group = await this.unique(() =>
         tx.group.create({ data: { organizationId: this.organizationId, ...columns } }),
       );
+      // A new group's permissions are the column's default: whatever that grants, members get.
+      if (members.length > 0) this.viewer.requireGrantable(group.permissions);
       await tx.groupMember.createMany({ data: members.map((userId) => ({ groupId: group.id, userId })) });
+      await this.bumpUsers(tx, members);
       return this.written(tx, group);
     });
   }
 
   async replace(id: string, body: unknown, ifMatch: string | undefined): Promise<Written> {
     this.viewer.require("scim");
-    return this.prisma.$transaction(async (tx) => {
+    return inTransaction(this.prisma, async (tx) => {
       const group = await this.lock(tx, id);
       checkIfMatch(ifMatch, group.version);
       const given = isObject(body) ? getKey(body, "id") : undefined;
@@ -254,7 +261,7 @@ export class ScimGroupService {
 
   async patch(id: string, operations: PatchOperation[], ifMatch: string | undefined): Promise<Written> {
     this.viewer.require("scim");
-    return this.prisma.$transaction(async (tx) => {
+    return inTransaction(this.prisma, async (tx) => {
       const group = await this.lock(tx, id);
       checkIfMatch(ifMatch, group.version);
       const members = (await this.membersOf([group.id], tx)).get(group.id) ?? [];
@@ -265,27 +272,40 @@ export class ScimGroupService {
 
   async delete(id: string, ifMatch: string | undefined): Promise<void> {
     this.viewer.require("scim");
-    await this.prisma.$transaction(async (tx) => {
+    await inTransaction(this.prisma, async (tx) => {
       const group = await this.lock(tx, id);
       checkIfMatch(ifMatch, group.version);
+      // The members' documents lose this group: they get new versions.
+      const members = await tx.groupMember.findMany({
+        where: { groupId: group.id },
+        select: { userId: true },
+      });
+      await this.bumpUsers(
+        tx,
+        members.map((m) => m.userId),
+      );
       await tx.group.delete({ where: { id: group.id } });
     });
   }
 
   private async save(tx: Tx, group: Group, members: Member[], fields: GroupFields): Promise<Written> {
     const before = members.map((m) => m.userId);
+    const renamed = group.displayName !== fields.displayName;
     const same =
-      group.displayName === fields.displayName &&
+      !renamed &&
       group.externalId === fields.externalId &&
       group.description === fields.description &&
       group.external === fields.external &&
       sameMembers(before, fields.members);
     if (same) return { document: this.document(group, members), version: group.version };
-    await this.assertUnique(tx, fields, group.id);
+    const had = new Set(before);
     const kept = new Set(fields.members);
-    const added = fields.members.filter((userId) => !before.includes(userId));
-    await this.assertUsers(tx, added);
+    const added = fields.members.filter((userId) => !had.has(userId));
     const removed = before.filter((userId) => !kept.has(userId));
+    // Joining grants the group's permissions: only to be done by a caller holding them all.
+    if (added.length > 0) this.viewer.requireGrantable(group.permissions);
+    await this.assertUnique(tx, fields, group);
+    await this.assertUsers(tx, added);
     if (removed.length > 0)
       await tx.groupMember.deleteMany({ where: { groupId: group.id, userId: { in: removed } } });
     if (added.length > 0) {
@@ -294,11 +314,24 @@ export class ScimGroupService {
         skipDuplicates: true,
       });
     }
+    // Users who joined or left list other groups now; on a rename, every member's `groups[].display`
+    // changes.
+    await this.bumpUsers(tx, renamed ? [...new Set([...before, ...fields.members])] : [...added, ...removed]);
     const { members: _members, ...columns } = fields;
     const updated = await this.unique(() =>
       tx.group.update({ where: { id: group.id }, data: { ...columns, version: { increment: 1 } } }),
     );
     return this.written(tx, updated);
+  }
+
+  /** New versions (ETags) for users whose SCIM document changed with this group's. */
+  private async bumpUsers(tx: Tx, userIds: string[]): Promise<void> {
+    if (userIds.length === 0) return;
+    await lockUsers(tx, this.organizationId, userIds);
+    await tx.user.updateMany({
+      where: { id: { in: userIds }, organizationId: this.organizationId },
+      data: { version: { increment: 1 } },
+    });
   }
 
   private document(group: Group, members: Member[] | undefined): ScimDocument {
@@ -358,30 +391,39 @@ export class ScimGroupService {
       throw invalid(`members: ${missing.join(", ")} is not a user of this organisation`);
   }
 
-  /** displayName is unique per organisation (compared case-insensitively here); externalId too. */
-  private async assertUnique(tx: Tx, fields: GroupFields, selfId: string | null): Promise<void> {
-    const clashes = await tx.$queryRaw<Array<{ displayName: string; externalId: string | null }>>`
-      SELECT display_name AS "displayName", external_id AS "externalId" FROM groups
+  /**
+   * displayName is unique per organisation, case-insensitively (the database's unique index on
+   * lower(display_name) has the last word); externalId too. Only what the write changes is
+   * checked, so a write that keeps the name never fails on it.
+   */
+  private async assertUnique(tx: Tx, fields: GroupFields, current: Group | null): Promise<void> {
+    const name =
+      !current || current.displayName.toLowerCase() !== fields.displayName.toLowerCase()
+        ? fields.displayName
+        : null;
+    const externalId = current?.externalId !== fields.externalId ? fields.externalId : null;
+    if (name === null && externalId === null) return;
+    const selfId = current?.id ?? null;
+    const clashes = await tx.$queryRaw<Array<{ nameClash: boolean }>>`
+      SELECT (${name}::text IS NOT NULL AND lower(display_name) = lower(${name}::text)) AS "nameClash"
+      FROM groups
       WHERE organization_id = ${this.organizationId}::uuid
         AND (${selfId}::uuid IS NULL OR id <> ${selfId}::uuid)
-        AND (lower(display_name) = lower(${fields.displayName})
-          OR (${fields.externalId}::text IS NOT NULL AND external_id = ${fields.externalId}))
+        AND ((${name}::text IS NOT NULL AND lower(display_name) = lower(${name}::text))
+          OR (${externalId}::text IS NOT NULL AND external_id = ${externalId}::text))
       LIMIT 1`;
     const clash = clashes[0];
     if (!clash) return;
-    if (clash.displayName.toLowerCase() === fields.displayName.toLowerCase()) {
-      throw scimConflict(`A group named ${fields.displayName} already exists`);
-    }
+    if (clash.nameClash) throw scimConflict(`A group named ${fields.displayName} already exists`);
     throw scimConflict(`externalId ${fields.externalId} is already taken`);
   }
 
+  /** A unique index that a concurrent write beat us to (P2002, or a raw 23505) is a 409 too. */
   private async unique<T>(write: () => Promise<T>): Promise<T> {
     try {
       return await write();
     } catch (error) {
-      if ((error as { code?: string }).code === "P2002") {
-        throw scimConflict("displayName or externalId is already taken");
-      }
+      if (isUniqueViolation(error)) throw scimConflict("displayName or externalId is already taken");
       throw error;
     }
   }

@@ -29,6 +29,31 @@ export type PatchOperation = {
 /** More operations than any provisioning client sends in one request. */
 export const MAX_OPERATIONS = 1000;
 
+/**
+ * Names that would reach an object's prototype machinery when used as keys: refused in paths
+ * (400 invalidPath) and in values (400 invalidValue), whatever their case. The open enterprise
+ * extension takes any attribute name, so without this `…:User:__proto__` was silently dropped.
+ */
+const UNSAFE_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
+
+function isUnsafeKey(key: string): boolean {
+  return UNSAFE_KEYS.has(key.toLowerCase());
+}
+
+/** 400 invalidValue when an object anywhere in `value` has an unsafe key. */
+export function checkSafeValue(value: unknown, where: string, depth = 0): void {
+  if (depth > 64) throw scimBadRequest("invalidValue", `${where}: the value is nested too deeply`);
+  if (Array.isArray(value)) {
+    for (const item of value) checkSafeValue(item, where, depth + 1);
+    return;
+  }
+  if (!isObject(value)) return;
+  for (const key of Object.keys(value)) {
+    if (isUnsafeKey(key)) throw scimBadRequest("invalidValue", `${where}: "${key}" is not an attribute name`);
+    checkSafeValue(value[key], where, depth + 1);
+  }
+}
+
 /** Checks a PatchOp body's shape (RFC 7644 §3.5.2): 400 invalidSyntax / noTarget. */
 export function parsePatchBody(body: unknown): PatchOperation[] {
   if (!isObject(body)) throw scimBadRequest("invalidSyntax", "The body must be a PatchOp JSON object");
@@ -69,6 +94,10 @@ export function parsePatchBody(body: unknown): PatchOperation[] {
     if (name !== "remove" && value === undefined) {
       throw scimBadRequest("invalidSyntax", `${where}: an ${name} operation needs a value`);
     }
+    // A path-less value's own keys are paths (checked as such when applied); below them, values.
+    if (!hasPath && isObject(value)) {
+      for (const [key, item] of Object.entries(value)) checkSafeValue(item, `${where}.value.${key}`);
+    } else checkSafeValue(value, `${where}.value`);
     return { op: name, path: hasPath ? (path as string) : null, value };
   });
 }
@@ -87,19 +116,28 @@ function target(resource: ResourceSchema, text: string): Target | null {
     const parsed = parsePatchPath(text);
     const steps = resolvePath(resource, parsed.path);
     if (steps === null) return null;
+    checkSafePath(text, steps);
     if (!parsed.filter) return { steps, filter: null, sub: null };
     const last = steps.at(-1)!;
     if (last.def.type !== "complex" || !last.def.multiValued) {
       throw scimBadRequest("invalidPath", `"${text}": [ ] applies to multi-valued complex attributes only`);
     }
     const filter = compileFilter(resource, parsed.filter, last);
-    return { steps, filter, sub: parsed.sub === null ? null : subStep(last, parsed.sub) };
+    const sub = parsed.sub === null ? null : subStep(last, parsed.sub);
+    if (sub) checkSafePath(text, [sub]);
+    return { steps, filter, sub };
   } catch (error) {
     if (error instanceof FilterSyntaxError || error instanceof UnknownAttributeError) {
       throw scimBadRequest("invalidPath", `Invalid path "${text}": ${error.message}`);
     }
     throw error;
   }
+}
+
+function checkSafePath(text: string, steps: readonly Step[]): void {
+  const unsafe = steps.find((step) => isUnsafeKey(step.key));
+  if (unsafe)
+    throw scimBadRequest("invalidPath", `Invalid path "${text}": "${unsafe.key}" is not an attribute name`);
 }
 
 /**

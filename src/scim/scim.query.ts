@@ -1,6 +1,7 @@
 // What Users and Groups share: list parameters (RFC 7644 §3.4.2), the in-memory selection of a
 // page, and ETags (§3.14).
 import { PreconditionFailedError } from "../errors.js";
+import type { Prisma, PrismaClient } from "../generated/prisma/client.js";
 import {
   type CompiledFilter,
   compareBySort,
@@ -8,7 +9,7 @@ import {
   type ScimDocument,
   type SortSpec,
 } from "./scim.attributes.js";
-import { scimBadRequest } from "./scim.errors.js";
+import { isRetryable, scimBadRequest } from "./scim.errors.js";
 import { DEFAULT_COUNT, MAX_RESULTS } from "./scim.schemas.js";
 
 export type ListQuery = {
@@ -28,11 +29,24 @@ export type ListQuery = {
  */
 export const MAX_CANDIDATES = 20_000;
 
-function integer(name: string, value: unknown): number | undefined {
+/**
+ * An integer parameter, clamped to [min, max]: a value beyond either bound reads as that bound,
+ * however many digits it has (RFC 7644 §3.4.2.4: a count above the maximum is the maximum).
+ */
+function integer(name: string, value: unknown, min: number, max: number): number | undefined {
   if (value === undefined || value === null || value === "") return undefined;
-  const text = typeof value === "number" ? String(value) : typeof value === "string" ? value.trim() : "";
-  if (!/^[+-]?\d{1,15}$/.test(text)) throw scimBadRequest("invalidValue", `${name} must be an integer`);
-  return Number(text);
+  if (typeof value === "number") {
+    if (!Number.isInteger(value)) throw scimBadRequest("invalidValue", `${name} must be an integer`);
+    return Math.min(max, Math.max(min, value));
+  }
+  const text = typeof value === "string" ? value.trim() : "";
+  const match = /^([+-]?)0*(\d+)$/.exec(text);
+  if (!match) throw scimBadRequest("invalidValue", `${name} must be an integer`);
+  const digits = match[2] ?? "0";
+  // Sixteen digits or more are beyond every bound used here (and beyond exact doubles).
+  const magnitude = digits.length > 15 ? Number.POSITIVE_INFINITY : Number(digits);
+  const number = match[1] === "-" ? -magnitude : magnitude;
+  return Math.min(max, Math.max(min, number));
 }
 
 function text(name: string, value: unknown): string | undefined {
@@ -42,10 +56,13 @@ function text(name: string, value: unknown): string | undefined {
   return value;
 }
 
+/** The largest startIndex taken as given; beyond it a page is empty anyway. */
+const MAX_START_INDEX = 2_147_483_647;
+
 /**
  * List parameters from a query string or a SearchRequest body; names are matched
  * case-insensitively. startIndex below 1 counts as 1 and a negative count as 0 (RFC 7644
- * §3.4.2.4); count is capped at MAX_RESULTS.
+ * §3.4.2.4); a count above MAX_RESULTS (any number of digits) is MAX_RESULTS.
  */
 export function parseListQuery(raw: Record<string, unknown>): ListQuery {
   const byName = new Map(Object.entries(raw).map(([key, value]) => [key.toLowerCase(), value]));
@@ -55,8 +72,8 @@ export function parseListQuery(raw: Record<string, unknown>): ListQuery {
   const sortOrder = text("sortOrder", get("sortOrder"));
   const attributes = text("attributes", get("attributes"));
   const excludedAttributes = text("excludedAttributes", get("excludedAttributes"));
-  const startIndex = Math.max(1, integer("startIndex", get("startIndex")) ?? 1);
-  const count = Math.min(MAX_RESULTS, Math.max(0, integer("count", get("count")) ?? DEFAULT_COUNT));
+  const startIndex = integer("startIndex", get("startIndex"), 1, MAX_START_INDEX) ?? 1;
+  const count = integer("count", get("count"), 0, MAX_RESULTS) ?? DEFAULT_COUNT;
   return { filter, startIndex, count, sortBy, sortOrder, attributes, excludedAttributes };
 }
 
@@ -111,4 +128,27 @@ export function notModified(header: string | undefined, version: number): boolea
 /** ASCII without LIKE's escape character: SQL's case folding then agrees with JavaScript's. */
 export function narrowable(value: string): boolean {
   return /^[\x20-\x5b\x5d-\x7e]*$/.test(value);
+}
+
+/** How often a SCIM write runs when the database aborts it for a deadlock or serialisation. */
+const TRANSACTION_ATTEMPTS = 3;
+
+/**
+ * A SCIM write in one transaction. Group writes lock the group, then its members' rows; user
+ * writes take their groups' rows (key-share) before the user's, so the two kinds wait for each
+ * other instead of deadlocking. What ordering cannot prevent (a membership added between the two
+ * steps, or another surface locking users before groups) PostgreSQL breaks by aborting one
+ * transaction: that one runs again, from the start, since it changed nothing.
+ */
+export async function inTransaction<T>(
+  prisma: PrismaClient,
+  work: (tx: Prisma.TransactionClient) => Promise<T>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await prisma.$transaction(work);
+    } catch (error) {
+      if (attempt >= TRANSACTION_ATTEMPTS || !isRetryable(error)) throw error;
+    }
+  }
 }

@@ -72,6 +72,19 @@ function detailOf(error: MalformedBodyError): string {
   return issue ? `${error.message}: ${issue}` : error.message;
 }
 
+/**
+ * Generic SCIM clients send their Content-Type on every request, a DELETE without a body
+ * included; Fastify would parse that empty body as JSON and answer 400. A request with no body
+ * has no content to type: the header is dropped before parsing. (GET bodies are never parsed.)
+ */
+async function ignoreContentTypeWithoutBody(request: FastifyRequest): Promise<void> {
+  const { headers } = request;
+  const length = headers["content-length"];
+  if (headers["transfer-encoding"] === undefined && (length === undefined || length.trim() === "0")) {
+    delete headers["content-type"];
+  }
+}
+
 const ListParams = z.looseObject({
   filter: z.string().optional().describe('e.g. userName eq "ann@example.com" (RFC 7644 §3.4.2.2)'),
   startIndex: z.string().optional().describe("1-based index of the first result (default 1)"),
@@ -293,6 +306,7 @@ export function registerScimRoutes(app: FastifyInstance, prisma: PrismaClient): 
       `${url}/:id`,
       {
         errorHandler: scimErrors,
+        onRequest: ignoreContentTypeWithoutBody,
         schema: {
           tags: ["SCIM"],
           summary: `Delete a ${name}: 204 (If-Match optional)`,

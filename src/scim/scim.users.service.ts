@@ -18,27 +18,24 @@ import {
   returns,
   type ScimDocument,
 } from "./scim.attributes.js";
-import { scimBadRequest, scimConflict } from "./scim.errors.js";
-import { applyPatch, type PatchOperation } from "./scim.patch.js";
+import { isUniqueViolation, scimBadRequest, scimConflict } from "./scim.errors.js";
+import { applyPatch, checkSafeValue, type PatchOperation } from "./scim.patch.js";
 import {
   checkIfMatch,
   etagOf,
+  inTransaction,
   type ListQuery,
   MAX_CANDIDATES,
   narrowable,
   selectPage,
 } from "./scim.query.js";
 import { URN, USER_RESOURCE } from "./scim.schemas.js";
+import { DELETED_EMAIL_DOMAIN, NOT_DELETED_OVER_SCIM } from "./scim.visibility.js";
 
 type Tx = Prisma.TransactionClient;
 type GroupRef = { id: string; displayName: string };
 
-/**
- * A deleted user's e-mail becomes `<id>` at this reserved domain (RFC 2606 `.invalid`): the
- * address, userName and externalId are free for a new user, and the row stays hidden from SCIM.
- */
-export const DELETED_EMAIL_DOMAIN = "@deleted.scim.invalid";
-const VISIBLE: Prisma.UserWhereInput = { NOT: { email: { endsWith: DELETED_EMAIL_DOMAIN } } };
+const VISIBLE: Prisma.UserWhereInput = NOT_DELETED_OVER_SCIM;
 const NOTHING: Prisma.UserWhereInput = { id: { in: [] } };
 const ORDER = [{ createdAt: "asc" as const }, { id: "asc" as const }];
 
@@ -158,6 +155,8 @@ function rolesOf(value: unknown): string[] {
 function enterpriseOf(value: unknown): Record<string, unknown> | null {
   if (value === undefined || value === null) return null;
   if (!isObject(value)) throw invalid(`${URN.enterprise} must be an object`);
+  // Stored whole, as sent: no key that could reach a prototype (`constructor`, `__proto__`…).
+  checkSafeValue(value, URN.enterprise);
   const out = { ...value };
   // Entra ID sends the manager as a bare id; RFC 7643 §4.3 makes it {value, $ref, displayName}.
   for (const key of Object.keys(out)) {
@@ -234,6 +233,17 @@ function dataOf(fields: UserFields) {
     scimEnterprise:
       fields.scimEnterprise === null ? Prisma.DbNull : (fields.scimEnterprise as Prisma.InputJsonObject),
   };
+}
+
+/**
+ * Locks users' rows in id order (no-key: memberships referencing them can still be written), so
+ * writes bumping the versions of overlapping sets of users wait for each other, never deadlock.
+ */
+export async function lockUsers(tx: Tx, organizationId: string, userIds: readonly string[]): Promise<void> {
+  if (userIds.length === 0) return;
+  await tx.$queryRaw`SELECT id FROM users
+    WHERE id = ANY(${[...userIds]}::uuid[]) AND organization_id = ${organizationId}::uuid
+    ORDER BY id FOR NO KEY UPDATE`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -354,7 +364,7 @@ export class ScimUserService {
   async create(body: unknown): Promise<Written> {
     this.viewer.require("scim");
     const fields = userFields(body, null);
-    return this.prisma.$transaction(async (tx) => {
+    return inTransaction(this.prisma, async (tx) => {
       await this.assertUnique(tx, fields, null);
       const user = await this.unique(() =>
         tx.user.create({ data: { organizationId: this.organizationId, role: "member", ...dataOf(fields) } }),
@@ -365,7 +375,7 @@ export class ScimUserService {
 
   async replace(id: string, body: unknown, ifMatch: string | undefined): Promise<Written> {
     this.viewer.require("scim");
-    return this.prisma.$transaction(async (tx) => {
+    return inTransaction(this.prisma, async (tx) => {
       const user = await this.lock(tx, id);
       checkIfMatch(ifMatch, user.version);
       checkSameId(body, user.id);
@@ -375,7 +385,7 @@ export class ScimUserService {
 
   async patch(id: string, operations: PatchOperation[], ifMatch: string | undefined): Promise<Written> {
     this.viewer.require("scim");
-    return this.prisma.$transaction(async (tx) => {
+    return inTransaction(this.prisma, async (tx) => {
       const user = await this.lock(tx, id);
       checkIfMatch(ifMatch, user.version);
       const groups = (await this.groupsOf([user.id], tx)).get(user.id) ?? [];
@@ -387,7 +397,7 @@ export class ScimUserService {
   /** Deactivates and hides the user: 404 from then on; its name and e-mail are free again. */
   async delete(id: string, ifMatch: string | undefined): Promise<void> {
     this.viewer.require("scim");
-    await this.prisma.$transaction(async (tx) => {
+    await inTransaction(this.prisma, async (tx) => {
       const user = await this.lock(tx, id);
       checkIfMatch(ifMatch, user.version);
       await this.assertOwnerRemains(tx, user, false);
@@ -424,6 +434,13 @@ export class ScimUserService {
     const updated = await this.unique(() =>
       tx.user.update({ where: { id: user.id }, data: { ...dataOf(fields), version: { increment: 1 } } }),
     );
+    // The user's groups show its displayName as `members[].display`: their versions change too.
+    if (user.displayName !== fields.displayName) {
+      await tx.group.updateMany({
+        where: { organizationId: this.organizationId, members: { some: { userId: user.id } } },
+        data: { version: { increment: 1 } },
+      });
+    }
     return this.written(tx, updated, groups);
   }
 
@@ -444,9 +461,17 @@ export class ScimUserService {
     return user;
   }
 
-  /** The user, locked until the transaction ends: concurrent changes of one user serialise. */
+  /**
+   * The user, locked until the transaction ends: concurrent changes of one user serialise. Its
+   * groups are key-share locked first, in id order: a rename or delete bumps their versions, and
+   * group writes lock the group before its members, so taking the user first could deadlock.
+   */
   private async lock(tx: Tx, id: string): Promise<User> {
     if (isUuid(id)) {
+      await tx.$queryRaw`SELECT id FROM groups
+        WHERE organization_id = ${this.organizationId}::uuid
+          AND id IN (SELECT group_id FROM group_members WHERE user_id = ${id.toLowerCase()}::uuid)
+        ORDER BY id FOR KEY SHARE`;
       await tx.$queryRaw`SELECT id FROM users WHERE id = ${id.toLowerCase()}::uuid
         AND organization_id = ${this.organizationId}::uuid FOR UPDATE`;
     }
@@ -510,9 +535,7 @@ export class ScimUserService {
     try {
       return await write();
     } catch (error) {
-      if ((error as { code?: string }).code === "P2002") {
-        throw scimConflict("userName, e-mail or externalId is already taken");
-      }
+      if (isUniqueViolation(error)) throw scimConflict("userName, e-mail or externalId is already taken");
       throw error;
     }
   }

@@ -287,7 +287,12 @@ describe("nobody hands out what they do not hold", () => {
     expect(v2).toBeGreaterThan(v1);
     await ok(org.key, ADD, { input: { groupId: group.id, userIds: [globalId("User", user.id)] } });
     const v3 = await version();
+    await ok(org.key, UPDATE, { input: { groupId: group.id, description: "no rename" } });
+    expect(await version()).toBe(v3);
+    await ok(org.key, UPDATE, { input: { groupId: group.id, displayName: "renamed" } });
+    const v4 = await version();
+    expect(v4).toBeGreaterThan(v3);
     await ok(org.key, DELETE, { input: { groupId: group.id } });
-    expect(await version()).toBeGreaterThan(v3);
+    expect(await version()).toBeGreaterThan(v4);
   });
 });

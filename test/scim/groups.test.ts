@@ -378,3 +378,166 @@ describe("POST, PUT and DELETE", () => {
     );
   });
 });
+
+describe("users' ETags follow their groups (a user's document lists groups[].display)", () => {
+  async function version(path: string): Promise<string> {
+    const read = await scim.get(path);
+    expect(read.status).toBe(200);
+    return read.headers.etag as string;
+  }
+
+  /** The user's read with its old ETag is no longer a 304, and the old ETag fails If-Match. */
+  async function expectChanged(u: Json, old: string): Promise<Json> {
+    const path = `/Users/${u.id}`;
+    const read = await scim.get(path, { "if-none-match": old });
+    expect(read.status).toBe(200);
+    expect(read.headers.etag).not.toBe(old);
+    expect(read.body.meta.version).toBe(read.headers.etag);
+    expectScimError(
+      await scim.patch(path, [{ op: "replace", path: "title", value: "x" }], { "if-match": old }),
+      412,
+    );
+    return read.body;
+  }
+
+  async function expectUnchanged(u: Json, old: string): Promise<void> {
+    expect((await scim.get(`/Users/${u.id}`, { "if-none-match": old })).status).toBe(304);
+  }
+
+  it("joining, leaving, a group's rename and its deletion give the members new versions", async () => {
+    const ann = (await scim.post("/Users", user("etag-ann@example.com", { displayName: "Ann" }))).body;
+    const bob = (await scim.post("/Users", user("etag-bob@example.com", { displayName: "Bob" }))).body;
+    const annPath = `/Users/${ann.id}`;
+    const bobPath = `/Users/${bob.id}`;
+
+    // POST with members
+    let annV = await version(annPath);
+    const group = await createGroup({ displayName: "Etag Team", members: [{ value: ann.id }] });
+    expect((await expectChanged(ann, annV)).groups).toEqual([
+      { value: group.id, display: "Etag Team", $ref: `${ABSOLUTE_BASE}/Groups/${group.id}`, type: "direct" },
+    ]);
+
+    // PATCH add
+    let bobV = await version(bobPath);
+    annV = await version(annPath);
+    await scim.patch(`/Groups/${group.id}`, [{ op: "add", path: "members", value: [{ value: bob.id }] }]);
+    expect((await expectChanged(bob, bobV)).groups.map((g: Json) => g.value)).toEqual([group.id]);
+    await expectUnchanged(ann, annV);
+
+    // A change the members' documents do not show: no new versions.
+    bobV = await version(bobPath);
+    await scim.patch(`/Groups/${group.id}`, [{ op: "replace", path: "description", value: "quiet" }]);
+    await expectUnchanged(ann, annV);
+    await expectUnchanged(bob, bobV);
+
+    // Rename (PATCH and PUT): every member's groups[].display changes.
+    await scim.patch(`/Groups/${group.id}`, [{ op: "replace", path: "displayName", value: "Etag Crew" }]);
+    expect((await expectChanged(ann, annV)).groups[0].display).toBe("Etag Crew");
+    expect((await expectChanged(bob, bobV)).groups[0].display).toBe("Etag Crew");
+
+    // PUT replacing the members: the one who left gets a new version, the one who stayed does not.
+    annV = await version(annPath);
+    bobV = await version(bobPath);
+    await scim.put(`/Groups/${group.id}`, { displayName: "Etag Crew", members: [{ value: ann.id }] });
+    expect((await expectChanged(bob, bobV)).groups).toEqual([]);
+    await expectUnchanged(ann, annV);
+
+    // PATCH remove (by filter, and Entra ID's by-value form)
+    bobV = await version(bobPath);
+    await scim.patch(`/Groups/${group.id}`, [{ op: "remove", path: `members[value eq "${ann.id}"]` }]);
+    expect((await expectChanged(ann, annV)).groups).toEqual([]);
+    await expectUnchanged(bob, bobV);
+    await scim.patch(`/Groups/${group.id}`, [{ op: "add", path: "members", value: [{ value: bob.id }] }]);
+    bobV = await version(bobPath);
+    await scim.patch(`/Groups/${group.id}`, [{ op: "Remove", path: "members", value: [{ value: bob.id }] }]);
+    await expectChanged(bob, bobV);
+
+    // DELETE
+    await scim.patch(`/Groups/${group.id}`, [{ op: "add", path: "members", value: [{ value: ann.id }] }]);
+    annV = await version(annPath);
+    bobV = await version(bobPath);
+    expect((await scim.delete(`/Groups/${group.id}`)).status).toBe(204);
+    expect((await expectChanged(ann, annV)).groups).toEqual([]);
+    await expectUnchanged(bob, bobV);
+  });
+
+  it("a user's rename gives its groups new versions (members[].display); other changes do not", async () => {
+    const cid = (await scim.post("/Users", user("etag-cid@example.com", { displayName: "Cid" }))).body;
+    const one = await createGroup({ displayName: "Etag One", members: [{ value: cid.id }] });
+    const two = await createGroup({ displayName: "Etag Two", members: [{ value: cid.id }] });
+    const other = await createGroup({ displayName: "Etag Other", members: [{ value: john.id }] });
+    const versions = async () => Promise.all([one, two, other].map((g) => version(`/Groups/${g.id}`)));
+    let before = await versions();
+
+    // Changes that leave displayName alone: no new group versions.
+    const path = `/Users/${cid.id}`;
+    await scim.patch(path, [{ op: "replace", path: "name.givenName", value: "Cidney" }]);
+    await scim.put(path, user("etag-cid@example.com", { displayName: "Cid", externalId: "cid-ext" }));
+    expect(await versions()).toEqual(before);
+
+    // PATCH rename
+    await scim.patch(path, [{ op: "replace", path: "displayName", value: "Cid Renamed" }]);
+    for (const [index, g] of [one, two].entries()) {
+      const read = await scim.get(`/Groups/${g.id}`, { "if-none-match": before[index]! });
+      expect(read.status).toBe(200);
+      expect(read.body.members).toEqual([
+        { value: cid.id, display: "Cid Renamed", $ref: `${ABSOLUTE_BASE}/Users/${cid.id}`, type: "User" },
+      ]);
+      expectScimError(
+        await scim.patch(`/Groups/${g.id}`, [{ op: "replace", path: "description", value: "x" }], {
+          "if-match": before[index]!,
+        }),
+        412,
+      );
+    }
+    const after = await versions();
+    expect(after[2]).toBe(before[2]);
+
+    // PUT rename
+    before = after;
+    await scim.put(path, user("etag-cid@example.com", { displayName: "Cid Again", externalId: "cid-ext" }));
+    const now = await versions();
+    expect(now[0]).not.toBe(before[0]);
+    expect(now[1]).not.toBe(before[1]);
+    expect(now[2]).toBe(before[2]);
+  });
+});
+
+describe("concurrent membership changes and renames", () => {
+  it("never fail: group writes and user writes that bump each other's versions do not deadlock", async () => {
+    const people: Json[] = [];
+    for (const n of [1, 2, 3, 4, 5, 6]) {
+      people.push(
+        (await scim.post("/Users", user(`busy${n}@example.com`, { displayName: `Busy ${n}` }))).body,
+      );
+    }
+    const teams: Json[] = [];
+    for (const n of [1, 2, 3]) teams.push(await createGroup({ displayName: `Busy Team ${n}` }));
+    // Each round: every group gets a different member list, every user a new name, at once.
+    for (const round of [1, 2, 3, 4]) {
+      const writes = [
+        ...teams.map((team, i) => {
+          const members = people.filter((_, j) => (i + j + round) % 3 !== 0);
+          const ordered = round % 2 === 0 ? members : [...members].reverse();
+          return scim.patch(`/Groups/${team.id}`, [
+            { op: "replace", path: "members", value: ordered.map((p) => ({ value: p.id })) },
+          ]);
+        }),
+        ...people.map((person, j) =>
+          scim.patch(`/Users/${person.id}`, [
+            { op: "replace", path: "displayName", value: `Busy ${j + 1} r${round}` },
+          ]),
+        ),
+      ];
+      const responses = await Promise.all(writes);
+      expect(
+        responses.map((r) => (r.status === 200 ? 200 : `${r.status} ${JSON.stringify(r.body)}`)),
+      ).toEqual(responses.map(() => 200));
+    }
+    // What was written is what is read: every group shows its members' last names.
+    for (const team of teams) {
+      const read = await scim.get(`/Groups/${team.id}`);
+      for (const member of read.body.members) expect(member.display).toMatch(/ r4$/);
+    }
+  });
+});

@@ -30,12 +30,13 @@ afterAll(() => t.close());
 describe("tenancy", () => {
   it("cannot read, replace, patch or delete another organisation's user", async () => {
     const path = `/Users/${bUser.id}`;
+    const version = (await b.get(path)).body.meta.version;
     expectScimError(await a.get(path), 404);
     expectScimError(await a.put(path, user("shared@example.com")), 404);
     expectScimError(await a.patch(path, [{ op: "replace", value: { active: false } }]), 404);
     expectScimError(await a.delete(path), 404);
     const still = await b.get(path);
-    expect(still.body).toMatchObject({ active: true, meta: { version: 'W/"1"' } });
+    expect(still.body).toMatchObject({ active: true, meta: { version } });
   });
 
   it("cannot read, replace, patch or delete another organisation's group", async () => {

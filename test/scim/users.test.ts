@@ -14,7 +14,9 @@ import {
   ABSOLUTE_BASE,
   ENTERPRISE,
   expectScimError,
+  GROUP,
   LIST,
+  PATCH_OP,
   type ScimClient,
   scimClient,
   USER,
@@ -238,6 +240,30 @@ describe("listing", () => {
     expect(capped.body.itemsPerPage).toBe(5);
   });
 
+  it("reads a count above the maximum as the maximum however long it is, and a negative one as 0", async () => {
+    for (const count of [
+      "99999999999999999999",
+      "+1000000000000000000000000000000",
+      "201",
+      "00000000000000000007",
+    ]) {
+      const response = await list.list("Users", { count });
+      expect(response.status, `${count}: ${JSON.stringify(response.body)}`).toBe(200);
+      expect(response.body).toMatchObject({ totalResults: 5, itemsPerPage: 5 });
+    }
+    const negative = await list.list("Users", { count: "-99999999999999999999" });
+    expect(negative.status).toBe(200);
+    expect(negative.body).toMatchObject({ totalResults: 5, itemsPerPage: 0, Resources: [] });
+    // The same in a SearchRequest, where count is a JSON number.
+    const searched = await list.post("/Users/.search", { count: 1e21 });
+    expect(searched.body).toMatchObject({ totalResults: 5, itemsPerPage: 5 });
+    expectScimError(await list.post("/Users/.search", { count: 1.5 }), 400, "invalidValue");
+    // A startIndex beyond any page is an empty page, however long.
+    const far = await list.list("Users", { startIndex: "99999999999999999999" });
+    expect(far.status).toBe(200);
+    expect(far.body).toMatchObject({ totalResults: 5, itemsPerPage: 0, Resources: [] });
+  });
+
   it("refuses startIndex or count that are not integers", async () => {
     expectScimError(await list.list("Users", { count: "ten" }), 400, "invalidValue");
     expectScimError(await list.list("Users", { startIndex: "1.5" }), 400, "invalidValue");
@@ -270,6 +296,10 @@ describe("listing", () => {
 
   it("refuses an unknown sortBy or sortOrder", async () => {
     expectScimError(await list.list("Users", { sortBy: "shoeSize" }), 400, "invalidValue");
+    // Complex attributes without a value to sort by: invalidValue like every other sortBy error.
+    expectScimError(await list.list("Users", { sortBy: "name" }), 400, "invalidValue");
+    expectScimError(await list.list("Users", { sortBy: ENTERPRISE }), 400, "invalidValue");
+    expectScimError(await list.post("/Users/.search", { sortBy: "NAME" }), 400, "invalidValue");
     expectScimError(
       await list.list("Users", { sortBy: "userName", sortOrder: "sideways" }),
       400,
@@ -677,6 +707,43 @@ describe("PATCH", () => {
     expect(whole.schemas).toEqual([USER]);
   });
 
+  it("400 for __proto__, constructor and prototype: invalidPath in paths, invalidValue in values; nothing changes", async () => {
+    const created = await create(user("proto@example.com", { [ENTERPRISE]: { department: "Sales" } }));
+    const path = `/Users/${created.id}`;
+    for (const name of ["__proto__", "constructor", "prototype", "Constructor", "__PROTO__"]) {
+      for (const operations of [
+        [{ op: "add", path: `${ENTERPRISE}:${name}`, value: { polluted: true } }],
+        [{ op: "replace", path: `${ENTERPRISE}:${name}`, value: "x" }],
+        [{ op: "remove", path: `${ENTERPRISE}:${name}` }],
+        [{ op: "add", path: `${ENTERPRISE}:manager.${name}`, value: "x" }],
+        [{ op: "add", value: { [`${ENTERPRISE}:${name}`]: "x" } }],
+      ]) {
+        expectScimError(await scim.patch(path, operations), 400, "invalidPath");
+      }
+    }
+    for (const name of ["constructor", "prototype"]) {
+      for (const operations of [
+        [{ op: "add", path: ENTERPRISE, value: { [name]: { polluted: true } } }],
+        [{ op: "replace", value: { [ENTERPRISE]: { costCenter: "1", nested: { [name]: 1 } } } }],
+        [{ op: "add", path: `${ENTERPRISE}:department`, value: [{ [name]: "x" }] }],
+      ]) {
+        expectScimError(await scim.patch(path, operations), 400, "invalidValue");
+      }
+      expectScimError(
+        await scim.put(path, user("proto@example.com", { [ENTERPRISE]: { [name]: "x" } })),
+        400,
+        "invalidValue",
+      );
+    }
+    // "__proto__" as a JSON key never reaches SCIM: the JSON parser refuses the body.
+    const raw = `{"schemas":["${PATCH_OP}"],"Operations":[{"op":"add","path":"${ENTERPRISE}","value":{"__proto__":{"polluted":true}}}]}`;
+    expectScimError(await scim.call("PATCH", path, raw), 400, "invalidSyntax");
+    const after = await scim.get(path);
+    expect(after.body[ENTERPRISE]).toEqual({ department: "Sales" });
+    expect(after.headers.etag).toBe('W/"1"');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it("adds and removes roles, by value filter and by value", async () => {
     const created = await create(user("patch-roles@example.com"));
     const added = await patched(created.id, [
@@ -864,6 +931,33 @@ describe("deactivation", () => {
 });
 
 describe("DELETE", () => {
+  it("accepts a Content-Type with no body on DELETE and GET (generic clients send it on every request)", async () => {
+    for (const type of [
+      "application/scim+json",
+      "application/json",
+      "application/scim+json; charset=utf-8",
+    ]) {
+      const created = await create(user(`typed-${type.length}@example.com`));
+      const path = `/Users/${created.id}`;
+      const read = await scim.call("GET", path, undefined, { "content-type": type });
+      expect(read.status, JSON.stringify(read.body)).toBe(200);
+      const deleted = await scim.call("DELETE", path, undefined, { "content-type": type });
+      expect(deleted.status, JSON.stringify(deleted.body)).toBe(204);
+      expect(deleted.body).toBeNull();
+      expectScimError(await scim.get(path), 404);
+    }
+    const group = await scim.post("/Groups", { schemas: [GROUP], displayName: "Typed Delete" });
+    const deleted = await scim.call("DELETE", `/Groups/${group.body.id}`, undefined, {
+      "content-type": "application/scim+json",
+      "content-length": "0",
+    });
+    expect(deleted.status, JSON.stringify(deleted.body)).toBe(204);
+    // A body that is there is still parsed: malformed JSON stays invalidSyntax.
+    const created = await create(user("typed-body@example.com"));
+    expectScimError(await scim.call("DELETE", `/Users/${created.id}`, "{", {}), 400, "invalidSyntax");
+    expect((await scim.get(`/Users/${created.id}`)).status).toBe(200);
+  });
+
   it("answers 204 and hides the user: 404 afterwards, gone from lists and groups, its key refused", async () => {
     const created = await create(user("leaver@example.com", { externalId: "leaver-ext" }));
     const id = created.id;

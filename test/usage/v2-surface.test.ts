@@ -145,6 +145,35 @@ describe("GET /api/v2/users: cursor paging", () => {
     expect(response.json()).toEqual({ message: "Bad Request", detail, code: "validation_error" });
   });
 
+  it("leaves out users deleted over SCIM, as SCIM does; a new user with their address is listed", async () => {
+    const org = await createOrg(t.prisma, "Initech");
+    const scimKey = await createKey(t.prisma, org, { scopes: ["scim"] });
+    const scim = (method: "POST" | "DELETE", url: string, body?: unknown) =>
+      t.app.inject({
+        method,
+        url: `/api/v1/scim/v2${url}`,
+        headers: { ...bearer(scimKey), ...(body ? { "content-type": "application/scim+json" } : {}) },
+        ...(body ? { payload: JSON.stringify(body) } : {}),
+      });
+    const body = { userName: "leaver@initech.example", displayName: "Leaver" };
+    const leaver = (await scim("POST", "/Users", body)).json();
+    expect(names((await get("/api/v2/users?limit=100", org.key)).json())).toEqual([
+      "Initech Owner",
+      "Leaver",
+    ]);
+    expect((await scim("DELETE", `/Users/${leaver.id}`)).statusCode).toBe(204);
+    const listed = (await get("/api/v2/users?limit=100", org.key)).json();
+    expect(listed.data.map((u: Json) => u.id)).toEqual([org.ownerId]);
+    expect(JSON.stringify(listed)).not.toContain("deleted.scim.invalid");
+    // Paging around the hidden row: one user per page, no empty page in between.
+    const again = (await scim("POST", "/Users", { ...body, displayName: "Returner" })).json();
+    const first = (await get("/api/v2/users?limit=1", org.key)).json();
+    expect(names(first)).toEqual(["Initech Owner"]);
+    const second = (await get(`/api/v2/users?limit=1&${first.metadata.next}`, org.key)).json();
+    expect(second.data.map((u: Json) => u.id)).toEqual([again.id]);
+    expect(second.metadata).toMatchObject({ hasNext: false, hasPrevious: true });
+  });
+
   it("needs users:read", async () => {
     const key = await createKey(t.prisma, acme, { scopes: ["usage:read"] });
     const response = await get("/api/v2/users", key);
