@@ -72,7 +72,12 @@ export function installIdempotency(app: FastifyInstance, prisma: PrismaClient, t
     if (existing.requestHash !== hash) {
       throw new UnprocessableError(
         "This Idempotency-Key was already used with a different request",
-        [{ field: "Idempotency-Key", message: "already used with a different method, path, body or credential" }],
+        [
+          {
+            field: "Idempotency-Key",
+            message: "already used with a different method, path, body or credential",
+          },
+        ],
         "idempotency_key_reused",
       );
     }
