@@ -11,7 +11,6 @@ import {
   ForbiddenError,
   NotFoundError,
   QueryFailedError,
-  UnprocessableError,
   ValidationError,
 } from "../errors.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
