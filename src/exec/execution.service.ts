@@ -52,6 +52,8 @@ export class ExecutionService {
 
   /** POST /exec/sql: validates with the seed's texts, then opens the result. */
   async openSql(input: ExecuteSqlInput): Promise<RowStream> {
+    // Permission before validation: a caller who may not execute learns nothing from 400s.
+    this.requireExecute();
     const body = (input ?? {}) as ExecuteSqlInput;
     if (typeof body.sql !== "string" || body.sql.trim() === "")
       throw new ValidationError("SQL query is required");
@@ -71,7 +73,6 @@ export class ExecutionService {
       throw new ValidationError("params must be an object of parameter names and values");
     }
     const overrides = parseOverrides(connection.overrides);
-    this.requireExecute();
     const opened = await new ConnectionService(this.prisma, this.viewer).open(connection.name);
     return this.open(opened, body.sql, (body.params ?? {}) as Record<string, ParamValue>, overrides);
   }
@@ -81,12 +82,13 @@ export class ExecutionService {
    * that statement is `{{ test.Run(packages=[...]) }}`, the test report of those packages.
    */
   async openScript(input: ExecuteScriptInput): Promise<BlockOutcome> {
+    // Permission before validation: a caller who may not execute learns nothing from 400s.
+    this.requireExecute();
     const body = (input ?? {}) as ExecuteScriptInput;
     if (typeof body.path !== "string" || body.path.trim() === "")
       throw new ValidationError("Path is required");
     const name = connectionNameOf(body.connection);
     const params = paramsOf(body.params);
-    this.requireExecute();
     const entry = await new CatalogService(this.prisma, this.viewer).getByPath(body.path);
     return this.openAsset(entry, name, params);
   }
@@ -136,6 +138,8 @@ export class ExecutionService {
    * test report (a test passes when its query returns no rows).
    */
   async executeBlock(input: ExecuteBlockInput): Promise<BlockOutcome> {
+    // Permission before validation: a caller who may not execute learns nothing from 400s.
+    this.requireExecute();
     const body = (input ?? {}) as ExecuteBlockInput;
     if (typeof body.package !== "string" || body.package.trim() === "") {
       throw new ValidationError("Package is required");
@@ -152,7 +156,6 @@ export class ExecutionService {
     ) {
       throw new ValidationError("args must be an object of argument names and values");
     }
-    this.requireExecute();
     const catalog = new CatalogService(this.prisma, this.viewer);
     const { root, packages } = await loadPackages(catalog, await catalog.getByPath(body.package));
     const block = root.blocks.find((b) => b.name === body.block_name);

@@ -169,3 +169,19 @@ describe("the statement timeout", () => {
     expect(response.json().result.data.length).toBeGreaterThan(1);
   });
 });
+
+describe("permission before validation", () => {
+  it("a key without sql:execute gets 403 on every execution endpoint, even with an incomplete body", async () => {
+    const outsider = await createKey(t.prisma, org, { scopes: ["catalog:read"] });
+    for (const url of ["/api/v1/exec/sql", "/api/v1/exec/script", "/api/v1/exec/block"]) {
+      const response = await t.app.inject({
+        method: "POST",
+        url,
+        headers: { ...bearer(outsider), "content-type": "application/json" },
+        payload: "{}",
+      });
+      expect(response.statusCode, url).toBe(403);
+      expect(response.json().detail).toBe("You don't have permission to access this connection");
+    }
+  });
+});
