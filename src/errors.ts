@@ -90,7 +90,9 @@ export class UnsupportedMediaTypeError extends AppError {
     super(
       "unsupported_media_type",
       415,
-      `Content-Type ${contentType} is not supported; send application/json`,
+      contentType
+        ? `Content-Type ${contentType} is not supported; send application/json`
+        : "A request body needs a Content-Type; send application/json",
     );
   }
 }

@@ -26,7 +26,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: A
 
 type ValidationIssue = { instancePath?: string; message?: string; params?: Record<string, unknown> };
 
-export function toAppError(error: unknown, limitBytes: number): AppError | undefined {
+export function toAppError(error: unknown, limitBytes: number, contentType = ""): AppError | undefined {
   if (error instanceof AppError) return error;
   const e = error as Partial<FastifyError> & { validation?: ValidationIssue[]; validationContext?: string };
   if (Array.isArray(e.validation)) {
@@ -47,7 +47,7 @@ export function toAppError(error: unknown, limitBytes: number): AppError | undef
     case "FST_ERR_CTP_BODY_TOO_LARGE":
       return new PayloadTooLargeError(limitBytes);
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
-      return new UnsupportedMediaTypeError(String((error as { contentType?: string }).contentType ?? "this"));
+      return new UnsupportedMediaTypeError(contentType.split(";")[0]?.trim() ?? "");
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
       return new MalformedBodyError("The body is empty but Content-Type is application/json", [
         { field: "(body)", message: "must be a JSON document" },
@@ -90,7 +90,7 @@ export function installErrorHandling(app: FastifyInstance, limitBytes: number): 
   });
 
   app.setErrorHandler((error, request, reply) => {
-    const known = toAppError(error, limitBytes);
+    const known = toAppError(error, limitBytes, request.headers["content-type"]);
     if (known) return sendError(request, reply, known);
     request.log.error({ err: error, requestId: request.id }, "unhandled error");
     return sendError(request, reply, new InternalError());

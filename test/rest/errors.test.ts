@@ -143,6 +143,20 @@ describe("bad bodies", () => {
     const response = await patch("role=member", { "content-type": "application/x-www-form-urlencoded" });
     expect(response.statusCode).toBe(415);
     expect(response.json().error.code).toBe("unsupported_media_type");
+    expect(response.json().error.message).toBe(
+      "Content-Type application/x-www-form-urlencoded is not supported; send application/json",
+    );
+  });
+
+  it("a body without any Content-Type → 415 saying so", async () => {
+    const response = await t.app.inject({
+      method: "PATCH",
+      url: `/v1/users/${acme.ownerId}`,
+      headers: { ...bearer(acme.key), "content-type": "" },
+      payload: "role=member",
+    });
+    expect(response.statusCode).toBe(415);
+    expect(response.json().error.message).toBe("A request body needs a Content-Type; send application/json");
   });
 
   it("a schema violation names the field (422 on the projects/users surface)", async () => {
