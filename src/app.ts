@@ -179,7 +179,7 @@ export async function buildApp({ config, db, logger }: AppDependencies): Promise
   registerProjectRoutes(app, db.prisma);
   registerCatalogRoutes(app, db.prisma);
   registerRecordRoutes(app, db.prisma);
-  registerScimRoutes(app, db.prisma);
+  registerScimRoutes(app, db.prisma, config.publicUrl);
   registerTokenRoutes(app, db.prisma, config.tokens);
   registerUsageRoutes(app, db.prisma);
   registerV2UserRoutes(app, db.prisma);

@@ -9,6 +9,10 @@ const booleanFlag = z
 const ConfigSchema = z.object({
   PORT: z.coerce.number({ message: "must be a number" }).int().min(0).max(65535).default(4000),
   HOST: z.string().min(1).default("127.0.0.1"),
+  PUBLIC_URL: z
+    .url({ protocol: /^https?$/, message: "must be an http:// or https:// URL" })
+    .transform((url) => url.replace(/\/+$/, ""))
+    .optional(),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// connection string")
@@ -53,6 +57,8 @@ const ConfigSchema = z.object({
 export type Config = {
   port: number;
   host: string;
+  /** The server's address as clients see it (absolute URLs in SCIM); unset: the request's Host. */
+  publicUrl: string | undefined;
   databaseUrl: string | undefined;
   dataDir: string;
   bootstrapApiKey: string | undefined;
@@ -95,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: c.PORT,
     host: c.HOST,
+    publicUrl: c.PUBLIC_URL,
     databaseUrl: c.DATABASE_URL,
     dataDir: path.resolve(c.DATA_DIR),
     bootstrapApiKey: c.BOOTSTRAP_API_KEY,

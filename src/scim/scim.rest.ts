@@ -40,8 +40,13 @@ type ResourceService = {
 };
 
 /** The absolute SCIM base URL of this request, for `meta.location` and `$ref`. */
-function baseUrl(request: FastifyRequest): string {
-  return `${request.protocol}://${request.host}${SCIM_PREFIX}`;
+/**
+ * The base of absolute URLs (meta.location, $ref, Location): PUBLIC_URL when configured, so a
+ * client's Host header cannot put another host into stored links; else the request's own host.
+ */
+function baseUrlOf(publicUrl: string | undefined) {
+  return (request: FastifyRequest): string =>
+    `${publicUrl ?? `${request.protocol}://${request.host}`}${SCIM_PREFIX}`;
 }
 
 function send(reply: FastifyReply, status: number, body: unknown): FastifyReply {
@@ -107,7 +112,12 @@ function commaSeparated(value: unknown): unknown {
   return Array.isArray(value) ? value.join(",") : value;
 }
 
-export function registerScimRoutes(app: FastifyInstance, prisma: PrismaClient): void {
+export function registerScimRoutes(
+  app: FastifyInstance,
+  prisma: PrismaClient,
+  publicUrl: string | undefined,
+): void {
+  const baseUrl = baseUrlOf(publicUrl);
   const r = app.withTypeProvider<ZodTypeProvider>();
   const viewer = (request: FastifyRequest): Viewer => {
     const v = viewerOf(request);
