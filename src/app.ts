@@ -180,7 +180,7 @@ export async function buildApp({ config, db, logger }: AppDependencies): Promise
   registerCatalogRoutes(app, db.prisma);
   registerRecordRoutes(app, db.prisma);
   registerScimRoutes(app, db.prisma, config.publicUrl);
-  registerTokenRoutes(app, db.prisma, config.tokens);
+  registerTokenRoutes(app, db.prisma, config.tokens, rateLimiter);
   registerUsageRoutes(app, db.prisma);
   registerV2UserRoutes(app, db.prisma);
   return app;

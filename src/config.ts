@@ -37,6 +37,7 @@ const ConfigSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1000),
   RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  RENEW_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(120),
   IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(1).max(168).default(24),
   CONNECTIONS_ENCRYPTION_KEY: z
     .string()
@@ -68,7 +69,8 @@ export type Config = {
   graphql: { introspection: boolean; maxDepth: number; maxCost: number; maxAliases: number };
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
-  rateLimit: { perMinute: number; windowSeconds: number };
+  /** perMinute per credential; renewPerMinute per client address on the token renewal endpoints. */
+  rateLimit: { perMinute: number; windowSeconds: number; renewPerMinute: number };
   idempotencyTtlHours: number;
   /** SQL execution on named connections (src/exec). */
   exec: { encryptionKey: string | undefined; statementTimeoutMs: number; maxRows: number };
@@ -116,7 +118,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     bodyLimitBytes: c.BODY_LIMIT_BYTES,
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
-    rateLimit: { perMinute: c.RATE_LIMIT_PER_MINUTE, windowSeconds: c.RATE_LIMIT_WINDOW_SECONDS },
+    rateLimit: {
+      perMinute: c.RATE_LIMIT_PER_MINUTE,
+      windowSeconds: c.RATE_LIMIT_WINDOW_SECONDS,
+      renewPerMinute: c.RENEW_RATE_LIMIT_PER_MINUTE,
+    },
     idempotencyTtlHours: c.IDEMPOTENCY_TTL_HOURS,
     exec: {
       encryptionKey: c.CONNECTIONS_ENCRYPTION_KEY,

@@ -57,6 +57,18 @@ export class RateLimiter {
     const limit = viewer.rateLimitPerMinute ?? this.config.perMinute;
     const budget = viewer.rateLimitKey;
     if (!budget) return { allowed: true, limit, remaining: limit, resetSeconds: this.config.windowSeconds };
+    return this.consumeBudget(budget, limit, points);
+  }
+
+  /**
+   * Charges a request that has no credential yet (a token renewal: the refresh token is what is
+   * being checked) to its client address, so nobody can hammer the endpoint.
+   */
+  consumeAnonymous(address: string): Promise<RateLimitVerdict> {
+    return this.consumeBudget(`renew-ip:${address}`, this.config.renewPerMinute, 1);
+  }
+
+  private async consumeBudget(budget: string, limit: number, points: number): Promise<RateLimitVerdict> {
     try {
       const res = await this.limiterFor(limit).consume(budget, points);
       return {

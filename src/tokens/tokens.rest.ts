@@ -3,8 +3,10 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { RateLimitedError } from "../errors.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { ACCESS_TOKEN_SCHEMES } from "../identity/authenticate.js";
+import { type RateLimiter, rateLimitHeaders } from "../limits/rate-limiter.js";
 import { ErrorBody } from "../rest/openapi.js";
 import { RenewTokensBody } from "./tokens.inputs.js";
 import { renewTokens, type TokenSettings } from "./tokens.service.js";
@@ -38,6 +40,7 @@ export function registerTokenRoutes(
   app: FastifyInstance,
   prisma: PrismaClient,
   settings: TokenSettings,
+  limiter: RateLimiter,
 ): void {
   app.decorate("tokenSettings", settings);
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -56,10 +59,13 @@ export function registerTokenRoutes(
             "response carries its successor, and presenting the old one again revokes every token of its family.",
           security: [],
           body: RenewTokensBody,
-          response: { 200: RenewedTokens, 400: ErrorBody, 401: ErrorBody },
+          response: { 200: RenewedTokens, 400: ErrorBody, 401: ErrorBody, 429: ErrorBody },
         },
       },
       async (request, reply) => {
+        const verdict = await limiter.consumeAnonymous(request.ip);
+        reply.headers(rateLimitHeaders(verdict));
+        if (!verdict.allowed) throw new RateLimitedError(verdict.resetSeconds);
         const renewed = await renewTokens(prisma, settings, request.body.refreshToken, version);
         // Secrets: no cache may keep this response.
         reply.header("cache-control", "no-store");

@@ -524,3 +524,21 @@ describe("POST /api/v{1,2}/tokens/renewtokens", () => {
     expect(v1.json().tokenType).toBe("PublicApi");
   });
 });
+
+describe("renewal rate limit", () => {
+  it("limits renewals per client address (RENEW_RATE_LIMIT_PER_MINUTE), in the surface's shape", async () => {
+    const limited = await createTestApp({ RENEW_RATE_LIMIT_PER_MINUTE: "3" });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await renew(limited.app, 2, "gwr_guess")).statusCode);
+      expect(statuses).toEqual([401, 401, 401, 429]);
+      const refused = await renew(limited.app, 1, "gwr_guess");
+      expect(refused.statusCode).toBe(429);
+      expect(refused.headers["retry-after"]).toMatch(/^\d+$/);
+      expect(refused.headers["ratelimit-limit"]).toBe("3");
+      expect(refused.json()).toMatchObject({ message: "Too many requests" });
+    } finally {
+      await limited.close();
+    }
+  });
+});
