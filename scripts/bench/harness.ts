@@ -20,9 +20,14 @@ export type BenchServer = {
  * The app over a fresh database: embedded PGlite, or a scratch database created on the server of
  * BENCH_DATABASE_URL (never that database itself) and dropped on close.
  */
-export async function startBenchServer(): Promise<BenchServer> {
+export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
   // Throughput, not the limiter, is measured: the per-key budget is lifted.
-  const config = loadConfig({ DEMO_DATA: "false", LOG_LEVEL: "silent", RATE_LIMIT_PER_MINUTE: "100000000" });
+  const config = loadConfig({
+    DEMO_DATA: "false",
+    LOG_LEVEL: "silent",
+    RATE_LIMIT_PER_MINUTE: "100000000",
+    ...env,
+  });
   const serverUrl = process.env.BENCH_DATABASE_URL || undefined;
   const scratch = serverUrl ? await createScratchDatabase(serverUrl, "gw_bench") : null;
   const db = await openDatabase({ url: scratch?.url, logger: { info() {}, warn() {} } });
