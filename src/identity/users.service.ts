@@ -1,6 +1,14 @@
 // The organisation's users. Every read and write is confined to the viewer's organisation.
 import { ConflictError, NotFoundError } from "../errors.js";
 import type { PrismaClient, User } from "../generated/prisma/client.js";
+import {
+  type CursorPageQuery,
+  type CursorPageResult,
+  type FetchRows,
+  type KeyCodec,
+  paginate,
+} from "../rest/cursor-pagination.js";
+import { NOT_DELETED_OVER_SCIM } from "../scim/scim.visibility.js";
 import { parseInput } from "../validation.js";
 import { isUuid } from "./authenticate.js";
 import { CreateUserInput, type Role, RoleSchema, UpdateUserInput } from "./identity.inputs.js";
@@ -8,6 +16,19 @@ import type { Viewer } from "./viewer.js";
 
 export type Page<T> = { items: T[]; total: number; page: number; pageSize: number };
 export type UserFilter = { externalId?: string };
+
+type UserKey = { createdAt: Date; id: string };
+
+const userKeys: KeyCodec<UserKey> = {
+  encode: (key) => [key.createdAt.toISOString(), key.id],
+  decode: (raw) => {
+    if (!Array.isArray(raw) || raw.length !== 2) return null;
+    const [at, id] = raw as unknown[];
+    if (typeof at !== "string" || typeof id !== "string" || !isUuid(id)) return null;
+    const createdAt = new Date(at);
+    return Number.isNaN(createdAt.getTime()) ? null : { createdAt, id };
+  },
+};
 
 export class UserService {
   constructor(
@@ -59,6 +80,41 @@ export class UserService {
   async list(page: number, pageSize: number, filter: UserFilter = {}): Promise<Page<User>> {
     const { items, total } = await this.slice(filter, (page - 1) * pageSize, pageSize);
     return { items, total, page, pageSize };
+  }
+
+  /**
+   * GET /api/v2/users: one cursor page of the organisation's users (requires users:read), without
+   * those deleted over SCIM. The keyset sibling of `slice`: ordering by (created_at, id) keeps
+   * pages stable while users are added.
+   */
+  async pageByCursor(query: CursorPageQuery): Promise<CursorPageResult<User>> {
+    this.viewer.require("users:read");
+    const organizationId = this.viewer.organization.id;
+    const fetch: FetchRows<User, UserKey> = (direction, from, take) => {
+      const forward = direction === "forward";
+      const beyond = <V>(value: V) => (forward ? { gt: value } : { lt: value });
+      const atOrBeyond = <V>(value: V) => (forward ? { gte: value } : { lte: value });
+      return this.prisma.user.findMany({
+        where: {
+          organizationId,
+          ...NOT_DELETED_OVER_SCIM,
+          ...(from
+            ? {
+                OR: [
+                  { createdAt: beyond(from.key.createdAt) },
+                  {
+                    createdAt: from.key.createdAt,
+                    id: from.inclusive ? atOrBeyond(from.key.id) : beyond(from.key.id),
+                  },
+                ],
+              }
+            : {}),
+        },
+        orderBy: [{ createdAt: forward ? "asc" : "desc" }, { id: forward ? "asc" : "desc" }],
+        take,
+      });
+    };
+    return paginate(query, userKeys, (user) => ({ createdAt: user.createdAt, id: user.id }), fetch);
   }
 
   /** Users in creation order from `skip`, with the total matching `filter` (GraphQL's connection). */
