@@ -172,7 +172,8 @@ export async function buildApp({ config, db, logger }: AppDependencies): Promise
   }
 
   registerUserRoutes(app, db.prisma);
-  installExecEnvironment(db, config);
+  const exec = installExecEnvironment(db, config);
+  app.addHook("onClose", () => exec.close());
   registerExecRoutes(app, db.prisma);
   registerSemanticRoutes(app, db.prisma);
   registerEntityRoutes(app, db.prisma);

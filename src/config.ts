@@ -1,6 +1,7 @@
 // Every environment variable the server reads, parsed and validated in one place.
 import path from "node:path";
 import { z } from "zod";
+import { type AllowedHost, parseAllowedHost } from "./exec/connection-targets.js";
 
 const booleanFlag = z
   .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
@@ -45,6 +46,24 @@ const ConfigSchema = z.object({
     .optional(),
   EXEC_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   EXEC_MAX_ROWS: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
+  EXEC_ALLOWED_HOSTS: z
+    .string()
+    .transform((text, ctx) => {
+      const entries = text
+        .split(",")
+        .map((entry) => entry.trim())
+        .filter(Boolean);
+      const parsed = entries.map(parseAllowedHost);
+      const bad = entries.filter((_, i) => !parsed[i]);
+      if (bad.length > 0) {
+        ctx.addIssue({
+          code: "custom",
+          message: `not a host name, IP address or CIDR range: ${bad.join(", ")}`,
+        });
+      }
+      return parsed.filter((entry) => entry !== undefined);
+    })
+    .optional(),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
   // Refresh tokens rotate once they are 5 days old (seed 004): a shorter life would never rotate.
   REFRESH_TOKEN_TTL_DAYS: z.coerce
@@ -73,7 +92,13 @@ export type Config = {
   rateLimit: { perMinute: number; windowSeconds: number; renewPerMinute: number };
   idempotencyTtlHours: number;
   /** SQL execution on named connections (src/exec). */
-  exec: { encryptionKey: string | undefined; statementTimeoutMs: number; maxRows: number };
+  exec: {
+    encryptionKey: string | undefined;
+    statementTimeoutMs: number;
+    maxRows: number;
+    /** Private or loopback hosts that data connections may still point at (EXEC_ALLOWED_HOSTS). */
+    allowedHosts: AllowedHost[];
+  };
   /** Refresh and access tokens of the public API (src/tokens, docs/tokens.md). */
   tokens: { accessTokenTtlSeconds: number; refreshTokenTtlDays: number };
 };
@@ -128,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       encryptionKey: c.CONNECTIONS_ENCRYPTION_KEY,
       statementTimeoutMs: c.EXEC_STATEMENT_TIMEOUT_MS,
       maxRows: c.EXEC_MAX_ROWS,
+      allowedHosts: c.EXEC_ALLOWED_HOSTS ?? [],
     },
     tokens: {
       accessTokenTtlSeconds: c.ACCESS_TOKEN_TTL_SECONDS,

@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     "database ready",
   );
 
-  installExecEnvironment(db, config);
+  const exec = installExecEnvironment(db, config);
   if (config.demoData) {
     const seed = await seedDemo(db.prisma, config.bootstrapApiKey);
     if (seed.created) {
@@ -56,6 +56,13 @@ async function main(): Promise<void> {
   app.addHook("onClose", async () => closeListeners.uninstall());
 
   const address = await app.listen({ port: config.port, host: config.host });
+  if (config.demoData) {
+    // Started now rather than on the first execution: the embedded warehouse takes seconds to seed.
+    exec.warehouse.session().then(
+      () => logger.info({ warehouse: exec.warehouse.kind }, "demo warehouse ready"),
+      (err) => logger.warn({ err }, "the demo warehouse could not be prepared; its connection answers 502"),
+    );
+  }
   process.stdout.write(
     `\n  GraphQL + GraphiQL: ${address}/graphql\n  REST docs:          ${address}/docs\n\n`,
   );

@@ -1,10 +1,12 @@
 // The organisation's named data connections. URLs (credentials included) are stored sealed
 // and leave this service only to open a database session (ExecutionService).
-import { ConflictError, ForbiddenError, NotFoundError } from "../errors.js";
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../errors.js";
 import type { DataConnection, PrismaClient } from "../generated/prisma/client.js";
 import type { Viewer } from "../identity/viewer.js";
 import { parseInput } from "../validation.js";
+import { TargetRefusedError } from "./connection-targets.js";
 import { CreateConnectionInput, UpdateConnectionInput } from "./connections.inputs.js";
+import { DEMO_WAREHOUSE_URL } from "./demo-warehouse.js";
 import { execEnvironment } from "./exec-environment.js";
 
 export type OpenedConnection = { connection: DataConnection; url: string };
@@ -47,6 +49,7 @@ export class ConnectionService {
     this.viewer.require("org:admin");
     const data = parseInput(CreateConnectionInput, input);
     if (await this.find(data.name)) throw new ConflictError(`A connection named ${data.name} already exists`);
+    await this.checkTarget(data.url);
     return this.prisma.dataConnection.create({
       data: {
         organizationId: this.viewer.organization.id,
@@ -67,6 +70,7 @@ export class ConnectionService {
     if (data.name && data.name !== name && (await this.find(data.name))) {
       throw new ConflictError(`A connection named ${data.name} already exists`);
     }
+    if (data.url) await this.checkTarget(data.url);
     return this.prisma.dataConnection.update({
       where: { id: connection.id },
       data: {
@@ -76,6 +80,36 @@ export class ConnectionService {
         ...(data.runAsRole !== undefined ? { runAsRole: data.runAsRole } : {}),
       },
     });
+  }
+
+  /** The demo organisation's connection to the operator's demo warehouse (demo-warehouse.ts). */
+  createDemoWarehouseConnection(name: string, defaultSchema: string): Promise<DataConnection> {
+    this.viewer.require("org:admin");
+    return this.prisma.dataConnection.create({
+      data: {
+        organizationId: this.viewer.organization.id,
+        name,
+        platform: "postgres",
+        encryptedUrl: execEnvironment(this.prisma).secrets().seal(DEMO_WAREHOUSE_URL),
+        defaultSchema,
+        runAsRole: null,
+      },
+    });
+  }
+
+  /**
+   * Refuses a URL on the platform's own database, or on loopback, private or link-local
+   * addresses the operator did not allow. One message whatever the reason: a refusal tells
+   * nothing about what is listening where.
+   */
+  private async checkTarget(url: string): Promise<void> {
+    try {
+      await execEnvironment(this.prisma).targets.clientConfig(url);
+    } catch (error) {
+      if (!(error instanceof TargetRefusedError)) throw error;
+      const message = "must point at a PostgreSQL server this platform may reach (see EXEC_ALLOWED_HOSTS)";
+      throw new ValidationError(`url: ${message}`, [{ field: "url", message }]);
+    }
   }
 
   async delete(name: string): Promise<DataConnection> {

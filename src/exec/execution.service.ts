@@ -16,8 +16,10 @@ import {
 import type { PrismaClient } from "../generated/prisma/client.js";
 import type { Viewer } from "../identity/viewer.js";
 import { BLOCK_PARAM_PREFIX, type Block, type Package, renderBlock, renderScript } from "./blocks.js";
+import { TargetRefusedError } from "./connection-targets.js";
 import { ConnectionService, type OpenedConnection } from "./connections.service.js";
-import { execEnvironment } from "./exec-environment.js";
+import { DEMO_WAREHOUSE_URL, type WarehouseSession } from "./demo-warehouse.js";
+import { type ExecEnvironment, execEnvironment } from "./exec-environment.js";
 import { loadPackages, testSuiteOf } from "./packages.js";
 import { now, type ResultSet, RowStream, STREAM_BATCH_ROWS, translateQueryError } from "./row-stream.js";
 import { firstStatement } from "./script.js";
@@ -30,9 +32,6 @@ export type ExecuteSqlInput = {
   params?: unknown;
   connection?: unknown;
 };
-
-/** Texts that could switch the session's role back inside one statement (docs/semantic.md). */
-const ROLE_ESCAPES = /set_config|_to_xml|u&|dblink|lo_import|lo_export|pg_read|pg_ls_dir|pg_stat_file/i;
 
 export class ExecutionService {
   constructor(
@@ -248,18 +247,11 @@ export class ExecutionService {
   ): Promise<RowStream> {
     const env = execEnvironment(this.prisma);
     const bound = bindParams(sql, params);
-    if (connection.runAsRole) {
-      if (overrides.database) throw new ValidationError("This connection does not allow a database override");
-      if (ROLE_ESCAPES.test(bound.text)) {
-        throw new ValidationError("The statement uses a function this connection does not allow");
-      }
-    }
-    const target = new URL(url);
-    if (overrides.database) target.pathname = `/${encodeURIComponent(overrides.database)}`;
+    const session = await openSession(env, connection.name, url, overrides);
     const client = new pg.Client({
-      connectionString: target.toString(),
+      ...session.config,
       connectionTimeoutMillis: 10_000,
-      query_timeout: env.statementTimeoutMs + 5_000,
+      query_timeout: env.statementTimeoutMs + (session.embedded ? 1_000 : 5_000),
     });
     const started = now();
     try {
@@ -268,8 +260,13 @@ export class ExecutionService {
       throw new ConnectionUnavailableError(connection.name);
     }
     client.on("error", () => {});
-    const translate = (error: unknown) => translateQueryError(error, env.statementTimeoutMs);
-    const embedded = sharesEmbeddedSession(env, target);
+    const translate = (error: unknown) => {
+      // PGlite cannot interrupt a running statement: once the driver gives up waiting, the
+      // embedded warehouse's thread is still busy, so it is replaced by a fresh one.
+      if (session.embedded && (error as Error).message?.includes("Query read timeout"))
+        void session.abandon();
+      return translateQueryError(error, env.statementTimeoutMs);
+    };
     try {
       await client.query("BEGIN READ ONLY");
       const timeout = Math.trunc(env.statementTimeoutMs);
@@ -279,7 +276,6 @@ export class ExecutionService {
       const schema = overrides.schema ?? connection.defaultSchema;
       if (schema) await client.query(`SET LOCAL search_path TO ${quoteIdent(schema)}`);
       if (connection.runAsRole) await client.query(`SET LOCAL ROLE ${quoteIdent(connection.runAsRole)}`);
-      if (embedded) await refuseCostly(client, bound, env.statementTimeoutMs);
       await client.query({
         text: `DECLARE gateway_exec NO SCROLL CURSOR FOR ${bound.text}`,
         values: bound.values,
@@ -292,48 +288,40 @@ export class ExecutionService {
     }
     return RowStream.open(client, "gateway_exec", started, {
       maxRows: env.maxRows,
-      // The embedded database is one session shared with the whole application: a transaction
-      // left open while a slow client reads would stall every other request, so its results
-      // are read whole (up to the row cap) and only their serialisation streams.
-      batchRows: embedded ? env.maxRows + 1 : STREAM_BATCH_ROWS,
+      // The embedded warehouse is one PGlite session shared by every execution: a transaction
+      // left open while a slow client reads would stall the others, so its results are read
+      // whole (up to the row cap) and only their serialisation streams.
+      batchRows: session.embedded ? env.maxRows + 1 : STREAM_BATCH_ROWS,
       translate,
     });
   }
 }
 
 /**
- * Planner cost units per millisecond of statement timeout that the embedded database is allowed.
- * Measured on PGlite (docs/semantic.md): about 25 units per ms for a function scan, far more for
- * table scans; 10 keeps a refused statement well under the timeout it cannot enforce.
+ * The session configuration of a connection: the demo warehouse's live address, or a tenant's
+ * URL once TargetPolicy has resolved and checked it. Whatever goes wrong, the caller learns only
+ * that the connection could not be reached, so connections cannot probe the network.
  */
-const EMBEDDED_COST_PER_MS = 10;
-
-/**
- * PGlite runs in the application's own thread and cannot interrupt a statement (it ignores
- * statement_timeout, and a running statement blocks the event loop). So on the embedded database
- * a statement is refused up front when the planner expects it to run long, and pg_sleep, whose
- * cost the planner does not see, is refused by name.
- */
-async function refuseCostly(
-  client: pg.Client,
-  bound: { text: string; values: unknown[] },
-  statementTimeoutMs: number,
-): Promise<void> {
-  if (/\bpg_sleep/i.test(bound.text)) {
-    throw new ValidationError("pg_sleep is not allowed on the embedded database");
+async function openSession(
+  env: ExecEnvironment,
+  name: string,
+  url: string,
+  overrides: Overrides,
+): Promise<WarehouseSession> {
+  if (url === DEMO_WAREHOUSE_URL) {
+    if (overrides.database) throw new ValidationError("This connection does not allow a database override");
+    try {
+      return await env.warehouse.session();
+    } catch {
+      throw new ConnectionUnavailableError(name);
+    }
   }
-  const plan = await client.query<{ "QUERY PLAN": Array<{ Plan: { "Total Cost": number } }> }>({
-    text: `EXPLAIN (FORMAT JSON) ${bound.text}`,
-    values: bound.values,
-    queryMode: "extended",
-  } as pg.QueryConfig);
-  const cost = plan.rows[0]?.["QUERY PLAN"][0]?.Plan["Total Cost"] ?? 0;
-  const limit = statementTimeoutMs * EMBEDDED_COST_PER_MS;
-  if (cost > limit) {
-    throw new QueryFailedError(
-      `Query is estimated to exceed the statement timeout of ${statementTimeoutMs} ms ` +
-        `(planner cost ${Math.round(cost)} > ${limit}); the embedded database cannot interrupt a running statement`,
-    );
+  try {
+    const config = await env.targets.clientConfig(url, overrides.database);
+    return { config, embedded: false, abandon: async () => {} };
+  } catch (error) {
+    if (error instanceof TargetRefusedError) throw new ConnectionUnavailableError(name);
+    throw error;
   }
 }
 
@@ -368,12 +356,6 @@ function requireBound(statement: string, params: Record<string, ParamValue>): vo
       "A {{ }} reference inside a quoted string or comment cannot be bound; write '%' || {{ x }} instead",
     );
   }
-}
-
-/** Whether `target` is the embedded database the application itself runs on. */
-function sharesEmbeddedSession(env: ReturnType<typeof execEnvironment>, target: URL): boolean {
-  if (env.appDatabaseKind !== "embedded") return false;
-  return new URL(env.appDatabaseUrl).host === target.host;
 }
 
 type Overrides = { database?: string; schema?: string };

@@ -1,7 +1,7 @@
 // Connection credentials at rest: AES-256-GCM with a random 96-bit IV per value. The key is
 // CONNECTIONS_ENCRYPTION_KEY (base64 or hex of 32 bytes) or, when absent, a key generated once
 // and kept in DATA_DIR/connections.key with mode 0600.
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
@@ -22,6 +22,11 @@ export class SecretBox {
     const decipher = createDecipheriv("aes-256-gcm", this.key, raw.subarray(0, 12));
     decipher.setAuthTag(raw.subarray(12, 28));
     return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString("utf8");
+  }
+
+  /** A secret derived from the key for `label` (hex), the same on every instance sharing the key. */
+  derive(label: string): string {
+    return createHmac("sha256", this.key).update(label).digest("hex");
   }
 }
 

@@ -224,7 +224,10 @@ describe("npm run admin", { timeout: 120_000 }, () => {
       logger: { info() {}, warn() {} },
     });
     try {
-      installExecEnvironment(db, loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: "silent" }));
+      installExecEnvironment(
+        db,
+        loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: "silent", EXEC_ALLOWED_HOSTS: "127.0.0.1" }),
+      );
       const owner = await db.prisma.user.findFirstOrThrow({
         where: { organizationId: orgId, role: "owner" },
       });

@@ -5,6 +5,7 @@ import {
   createScratchDatabase as createScratch,
   type ScratchDatabase,
 } from "../../src/db/scratch-database.js";
+import { dropPostgresWarehouse } from "../../src/exec/demo-warehouse.js";
 
 const quiet = { info() {}, warn() {} };
 
@@ -26,6 +27,8 @@ export async function openTestDatabase(): Promise<Database> {
     ...db,
     async close() {
       await db.close();
+      // The demo warehouse, when a test used it, is a database and a role of its own.
+      await dropPostgresWarehouse(serverUrl, new URL(scratch.url).pathname.slice(1));
       await scratch.drop();
     },
   };

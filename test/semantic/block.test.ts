@@ -2,12 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseBlocks, renderBlock } from "../../src/exec/blocks.js";
 import { DEMO_CONNECTION_NAME } from "../../src/semantic/semantic.seed.js";
 import { bearer, createKey, gql, type TestApp, type TestOrg } from "../helpers/app.js";
-import { closeWarehouse, openWarehouse } from "./fixtures.js";
+import { closeWarehouse, openWarehouse, warehouseQuery } from "./fixtures.js";
 
 let t: TestApp;
 let org: TestOrg;
 let runner: string;
-let role: string | null = null;
 
 const PACKAGE = `#+src sql OrdersWithStatus(status)
 #+begin
@@ -41,7 +40,7 @@ SELECT * FROM fact_orders
 `;
 
 beforeAll(async () => {
-  ({ t, org, role } = await openWarehouse("d"));
+  ({ t, org } = await openWarehouse("d"));
   runner = await createKey(t.prisma, org, { scopes: ["catalog:read", "sql:execute"] });
   const created = await gql(
     t.app,
@@ -52,7 +51,7 @@ beforeAll(async () => {
   expect(created.body.errors).toBeUndefined();
 }, 120_000);
 
-afterAll(() => closeWarehouse(t, role));
+afterAll(() => closeWarehouse(t));
 
 const post = (url: string, body: unknown, key = runner) =>
   t.app.inject({
@@ -68,8 +67,7 @@ const block = (block_name: string, args?: unknown) =>
     args,
     connection: { name: DEMO_CONNECTION_NAME },
   });
-const count = async (sql: string) =>
-  Number((await t.prisma.$queryRawUnsafe<Array<{ n: bigint }>>(sql))[0]?.n ?? 0);
+const count = async (sql: string) => Number((await warehouseQuery<{ n: string }>(t, sql))[0]?.n ?? 0);
 
 describe("parsing and rendering blocks", () => {
   it("finds blocks and binds references instead of splicing them", () => {

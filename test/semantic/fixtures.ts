@@ -1,33 +1,38 @@
 // The seed's metadata example (platform snowflake), completed with the dim_customers entity
 // its relationship points at, as a model document for tests.
 import pg from "pg";
+import { execEnvironment } from "../../src/exec/exec-environment.js";
 import type { Platform } from "../../src/semantic/codegen/dialects.js";
-import { DEMO_CONNECTION_NAME, seedSemanticDemo } from "../../src/semantic/semantic.seed.js";
+import { seedSemanticDemo } from "../../src/semantic/semantic.seed.js";
 import { createOrg, createTestApp, type TestApp, type TestOrg } from "../helpers/app.js";
 
-/** A test app whose organisation has the demo warehouse, its connection and its model. */
+/** A test app whose organisation has the demo warehouse's connection and its model. */
 export async function openWarehouse(
   keyDigit: string,
   env: Record<string, string> = {},
-): Promise<{ t: TestApp; org: TestOrg; role: string | null }> {
+): Promise<{ t: TestApp; org: TestOrg }> {
   const t = await createTestApp({ CONNECTIONS_ENCRYPTION_KEY: keyDigit.repeat(64), ...env });
   const org = await createOrg(t.prisma);
   await seedSemanticDemo(t.prisma, org.id, org.ownerId);
-  const connection = await t.prisma.dataConnection.findFirstOrThrow({
-    where: { name: DEMO_CONNECTION_NAME },
-  });
-  return { t, org, role: connection.runAsRole };
+  return { t, org };
 }
 
-/** Closes the app and, on a shared PostgreSQL server, drops the warehouse's reader role. */
-export async function closeWarehouse(t: TestApp | undefined, role: string | null): Promise<void> {
+export async function closeWarehouse(t: TestApp | undefined): Promise<void> {
   await t?.close();
-  const server = process.env.TEST_DATABASE_URL;
-  if (server && role) {
-    const admin = new pg.Client({ connectionString: server });
-    await admin.connect();
-    await admin.query(`DROP ROLE IF EXISTS ${role}`);
-    await admin.end();
+}
+
+/**
+ * A query on the demo warehouse itself, outside the API (its own PGlite instance, or its own
+ * database on the PostgreSQL server, as its reader login).
+ */
+export async function warehouseQuery<T = Record<string, unknown>>(t: TestApp, sql: string): Promise<T[]> {
+  const session = await execEnvironment(t.prisma).warehouse.session();
+  const client = new pg.Client(session.config);
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows as T[];
+  } finally {
+    await client.end();
   }
 }
 

@@ -4,12 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCallArgs, parseImports, parsePackage, renderBlock } from "../../src/exec/blocks.js";
 import { DEMO_CONNECTION_NAME } from "../../src/semantic/semantic.seed.js";
 import { bearer, createKey, gql, type TestApp, type TestOrg } from "../helpers/app.js";
-import { closeWarehouse, openWarehouse } from "./fixtures.js";
+import { closeWarehouse, openWarehouse, warehouseQuery } from "./fixtures.js";
 
 let t: TestApp;
 let org: TestOrg;
 let runner: string;
-let role: string | null = null;
 
 const LIB = `#+src sql OrdersWithStatus(status)
 #+begin
@@ -81,7 +80,7 @@ async function asset(parentPath: string, name: string, content: string): Promise
 }
 
 beforeAll(async () => {
-  ({ t, org, role } = await openWarehouse("e"));
+  ({ t, org } = await openWarehouse("e"));
   runner = await createKey(t.prisma, org, { scopes: ["catalog:read", "sql:execute"] });
   await asset("@Shared", "lib", LIB);
   await asset("@Shared", "checks", CHECKS);
@@ -101,7 +100,7 @@ beforeAll(async () => {
   );
 }, 120_000);
 
-afterAll(() => closeWarehouse(t, role));
+afterAll(() => closeWarehouse(t));
 
 const post = (url: string, body: unknown) =>
   t.app.inject({
@@ -110,8 +109,7 @@ const post = (url: string, body: unknown) =>
     headers: { ...bearer(runner), "content-type": "application/json" },
     payload: JSON.stringify({ ...(body as object), connection: { name: DEMO_CONNECTION_NAME } }),
   });
-const count = async (sql: string) =>
-  Number((await t.prisma.$queryRawUnsafe<Array<{ n: bigint }>>(sql))[0]?.n ?? 0);
+const count = async (sql: string) => Number((await warehouseQuery<{ n: string }>(t, sql))[0]?.n ?? 0);
 
 describe("parsing", () => {
   it("reads imports with and without aliases", () => {

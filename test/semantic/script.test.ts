@@ -10,7 +10,6 @@ import { closeWarehouse, openWarehouse } from "./fixtures.js";
 let t: TestApp;
 let org: TestOrg;
 let runner: string;
-let role: string | null = null;
 
 const REPORT = `-- Orders by status above a minimum amount
 SELECT status, COUNT(*) AS n, 'a;b' AS "semi;colon" FROM fact_orders WHERE amount > $min GROUP BY status ORDER BY status;
@@ -36,7 +35,7 @@ async function createAsset(parentPath: string, name: string, content: string) {
 }
 
 beforeAll(async () => {
-  ({ t, org, role } = await openWarehouse("c"));
+  ({ t, org } = await openWarehouse("c"));
   runner = await createKey(t.prisma, org, { scopes: ["catalog:read", "sql:execute"] });
   await gql(
     t.app,
@@ -48,7 +47,7 @@ beforeAll(async () => {
   await createAsset("@Shared/Reports", "empty", "-- nothing here\n");
 }, 120_000);
 
-afterAll(() => closeWarehouse(t, role));
+afterAll(() => closeWarehouse(t));
 
 const post = (url: string, body: unknown, key = runner, headers: Record<string, string> = {}) =>
   t.app.inject({

@@ -13,11 +13,10 @@ import { accessToken, publicApi, tokenUser } from "./helpers.js";
 
 let t: TestApp;
 let org: TestOrg;
-let role: string | null;
 let demoModel: unknown;
 
 beforeAll(async () => {
-  ({ t, org, role } = await openWarehouse("e"));
+  ({ t, org } = await openWarehouse("e"));
   const metadata = await t.app.inject({
     method: "GET",
     url: `/api/v1/semantic-layer/metadata/${encodeURIComponent(DEMO_CONNECTION_NAME)}`,
@@ -25,7 +24,7 @@ beforeAll(async () => {
   });
   demoModel = metadata.json();
 });
-afterAll(() => closeWarehouse(t, role));
+afterAll(() => closeWarehouse(t));
 
 type Tokens = { v1: string; v2: string };
 type Outcome = "ok" | "forbidden" | string;
