@@ -34,6 +34,10 @@ const ConfigSchema = z.object({
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(100).default(12),
   GRAPHQL_MAX_COST: z.coerce.number().int().min(10).default(10_000),
   GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(1).default(30),
+  GRAPHQL_MAX_DOCUMENT_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(100_000),
+  GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).max(1_000_000).default(5000),
+  GRAPHQL_DOCUMENT_CACHE_ENTRIES: z.coerce.number().int().min(0).max(100_000).default(1000),
+  GRAPHQL_DOCUMENT_CACHE_BYTES: z.coerce.number().int().min(0).default(32_000_000),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1000),
@@ -85,7 +89,17 @@ export type Config = {
   redisUrl: string | undefined;
   logLevel: z.infer<typeof ConfigSchema>["LOG_LEVEL"];
   demoData: boolean;
-  graphql: { introspection: boolean; maxDepth: number; maxCost: number; maxAliases: number };
+  graphql: {
+    introspection: boolean;
+    maxDepth: number;
+    maxCost: number;
+    maxAliases: number;
+    /** Documents are refused before parsing above these (src/graphql/document-limits.ts). */
+    maxDocumentBytes: number;
+    maxTokens: number;
+    /** Parsed documents kept for reuse: at most this many, and this many estimated heap bytes. */
+    documentCache: { maxEntries: number; maxBytes: number };
+  };
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
   /** perMinute per credential; renewPerMinute per client address on the token renewal endpoints. */
@@ -140,6 +154,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxDepth: c.GRAPHQL_MAX_DEPTH,
       maxCost: c.GRAPHQL_MAX_COST,
       maxAliases: c.GRAPHQL_MAX_ALIASES,
+      maxDocumentBytes: c.GRAPHQL_MAX_DOCUMENT_BYTES,
+      maxTokens: c.GRAPHQL_MAX_TOKENS,
+      documentCache: {
+        maxEntries: c.GRAPHQL_DOCUMENT_CACHE_ENTRIES,
+        maxBytes: c.GRAPHQL_DOCUMENT_CACHE_BYTES,
+      },
     },
     bodyLimitBytes: c.BODY_LIMIT_BYTES,
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,

@@ -11,7 +11,15 @@ describe("loadConfig", () => {
     expect(config.dataDir).toBe(path.resolve("./data"));
     expect(config.logLevel).toBe("info");
     expect(config.demoData).toBe(true);
-    expect(config.graphql).toEqual({ introspection: true, maxDepth: 12, maxCost: 10_000, maxAliases: 30 });
+    expect(config.graphql).toEqual({
+      introspection: true,
+      maxDepth: 12,
+      maxCost: 10_000,
+      maxAliases: 30,
+      maxDocumentBytes: 100_000,
+      maxTokens: 5000,
+      documentCache: { maxEntries: 1000, maxBytes: 32_000_000 },
+    });
     expect(config.bodyLimitBytes).toBe(1_048_576);
     expect(config.tokens).toEqual({ accessTokenTtlSeconds: 3600, refreshTokenTtlDays: 30 });
   });
@@ -27,6 +35,10 @@ describe("loadConfig", () => {
       LOG_LEVEL: "debug",
       DEMO_DATA: "false",
       GRAPHQL_INTROSPECTION: "0",
+      GRAPHQL_MAX_DOCUMENT_BYTES: "20000",
+      GRAPHQL_MAX_TOKENS: "800",
+      GRAPHQL_DOCUMENT_CACHE_ENTRIES: "50",
+      GRAPHQL_DOCUMENT_CACHE_BYTES: "1000000",
       ACCESS_TOKEN_TTL_SECONDS: "900",
       REFRESH_TOKEN_TTL_DAYS: "90",
     });
@@ -40,7 +52,12 @@ describe("loadConfig", () => {
       logLevel: "debug",
       demoData: false,
     });
-    expect(config.graphql.introspection).toBe(false);
+    expect(config.graphql).toMatchObject({
+      introspection: false,
+      maxDocumentBytes: 20_000,
+      maxTokens: 800,
+      documentCache: { maxEntries: 50, maxBytes: 1_000_000 },
+    });
     expect(config.tokens).toEqual({ accessTokenTtlSeconds: 900, refreshTokenTtlDays: 90 });
   });
 

@@ -2,6 +2,7 @@
 // query limits (depth, cost, aliases, optional introspection).
 import { maxAliasesPlugin } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthPlugin } from "@escape.tech/graphql-armor-max-depth";
+import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
 import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import {
@@ -24,6 +25,7 @@ import { costPoints, estimateCost } from "../limits/graphql-cost.js";
 import { type RateLimiter, rateLimitHeaders } from "../limits/rate-limiter.js";
 import { graphqlCode } from "../rest/surfaces.js";
 import { createServices, type GraphQLContext } from "./context.js";
+import { documentCaches, useDocumentSizeLimit } from "./document-limits.js";
 import { DEFAULT_QUERY, renderGraphiQLPage } from "./graphiql.js";
 import { schema } from "./schema.js";
 import { NIL_UUID } from "./tenant.js";
@@ -147,9 +149,13 @@ function rootFieldNames(selections: readonly SelectionNode[], document: Document
 export function createGraphQLHandler(prisma: PrismaClient, config: Config, limiter: RateLimiter) {
   const limits = config.graphql;
   const plugins: Plugin[] = [
+    useDocumentSizeLimit(limits.maxDocumentBytes),
+    maxTokensPlugin({ n: limits.maxTokens, ...limitRejected("TOO_MANY_TOKENS") }),
     maxDepthPlugin({ n: limits.maxDepth, ignoreIntrospection: true, ...limitRejected("QUERY_TOO_DEEP") }),
     useCostLimit(limits.maxCost),
-    maxAliasesPlugin({ n: limits.maxAliases, ...limitRejected("TOO_MANY_ALIASES") }),
+    // Armor lets `__typename` aliases through uncounted by default; each one is still a field
+    // to validate and answer, so they count like any other alias.
+    maxAliasesPlugin({ n: limits.maxAliases, allowList: [], ...limitRejected("TOO_MANY_ALIASES") }),
     useCostRateLimit(limiter) as Plugin,
     useMutationAudit(prisma) as Plugin,
     useSecretResponses() as Plugin,
@@ -182,6 +188,7 @@ export function createGraphQLHandler(prisma: PrismaClient, config: Config, limit
         }
       : false,
     renderGraphiQL: renderGraphiQLPage,
+    parserAndValidationCache: documentCaches(limits.documentCache),
     plugins,
     maskedErrors: {
       maskError(error, message) {
