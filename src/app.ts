@@ -23,7 +23,7 @@ import { registerRecordRoutes } from "./records/records.rest.js";
 import { installAuthentication } from "./rest/auth.js";
 import { CaseInsensitivePaths } from "./rest/case-insensitive-paths.js";
 import { installErrorHandling, sendError } from "./rest/error-handling.js";
-import { installIdempotency, purgeExpiredIdempotencyKeys } from "./rest/idempotency.js";
+import { idempotencyOptions, installIdempotency, purgeExpiredIdempotencyKeys } from "./rest/idempotency.js";
 import { registerOpenApi } from "./rest/openapi.js";
 import { registerScimRoutes } from "./scim/scim.rest.js";
 import { registerSemanticRoutes } from "./semantic/semantic.rest.js";
@@ -119,7 +119,7 @@ export async function buildApp({ config, db, logger }: AppDependencies): Promise
   });
   const rateLimiter = new RateLimiter(config.rateLimit, config.redisUrl);
   installAuthentication(app, db.prisma, rateLimiter);
-  installIdempotency(app, db.prisma, config.idempotencyTtlHours);
+  installIdempotency(app, db.prisma, idempotencyOptions(config, rateLimiter));
   installRestAudit(app, db.prisma);
   const sweep = setInterval(() => {
     purgeExpiredIdempotencyKeys(db.prisma).catch((err) => app.log.warn({ err }, "idempotency sweep failed"));

@@ -44,6 +44,7 @@ const ConfigSchema = z.object({
   RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   RENEW_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(120),
   IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(1).max(168).default(24),
+  IDEMPOTENCY_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
   CONNECTIONS_ENCRYPTION_KEY: z
     .string()
     .regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, "must be 32 bytes as 64 hex digits or base64")
@@ -105,6 +106,8 @@ export type Config = {
   /** perMinute per credential; renewPerMinute per client address on the token renewal endpoints. */
   rateLimit: { perMinute: number; windowSeconds: number; renewPerMinute: number };
   idempotencyTtlHours: number;
+  /** How long an in-progress Idempotency-Key claim holds without renewal (src/rest/idempotency.ts). */
+  idempotencyLeaseSeconds: number;
   /** SQL execution on named connections (src/exec). */
   exec: {
     encryptionKey: string | undefined;
@@ -169,6 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       renewPerMinute: c.RENEW_RATE_LIMIT_PER_MINUTE,
     },
     idempotencyTtlHours: c.IDEMPOTENCY_TTL_HOURS,
+    idempotencyLeaseSeconds: c.IDEMPOTENCY_LEASE_SECONDS,
     exec: {
       encryptionKey: c.CONNECTIONS_ENCRYPTION_KEY,
       statementTimeoutMs: c.EXEC_STATEMENT_TIMEOUT_MS,

@@ -105,9 +105,13 @@ export class RateLimitedError extends AppError {
   }
 }
 
+/** A dependency (the database) is down: 503 with Retry-After, the caller may retry as it is. */
 export class ServiceUnavailableError extends AppError {
-  constructor(message = "Service unavailable") {
-    super("service_unavailable", 503, message);
+  constructor(
+    message = "Service unavailable",
+    readonly retryAfterSeconds = 5,
+  ) {
+    super("service_unavailable", 503, message, { retryAfterSeconds });
   }
 }
 

@@ -17,6 +17,7 @@ import {
 import { createYoga, type Plugin, useErrorHandler } from "graphql-yoga";
 import { useMutationAudit } from "../audit/audit.hooks.js";
 import type { Config } from "../config.js";
+import { databaseUnavailableError, isDatabaseUnavailable } from "../db/unavailable.js";
 import { AppError } from "../errors.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { authenticate } from "../identity/authenticate.js";
@@ -196,6 +197,13 @@ export function createGraphQLHandler(prisma: PrismaClient, config: Config, limit
         const original = located ? located.originalError : error;
         if (original instanceof AppError) return toGraphQLError(original);
         if (original instanceof GraphQLError) return original;
+        if (isDatabaseUnavailable(original)) {
+          const { message, retryAfterSeconds } = databaseUnavailableError();
+          const headers = { "retry-after": String(retryAfterSeconds) };
+          return new GraphQLError(message, {
+            extensions: { code: "SERVICE_UNAVAILABLE", http: { status: 503, headers } },
+          });
+        }
         // Errors GraphQL itself raised (validation, limits, bad variables) are safe to show.
         if (located && !original) return located;
         return new GraphQLError(message, { extensions: { code: "INTERNAL_SERVER_ERROR" } });

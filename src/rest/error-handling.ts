@@ -3,6 +3,7 @@
 // and answered as a bare 500: no stack, no SQL.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import FindMyWay, { type HTTPVersion } from "find-my-way";
+import { databaseUnavailableError, isDatabaseUnavailable } from "../db/unavailable.js";
 import {
   AppError,
   InternalError,
@@ -11,6 +12,7 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   RateLimitedError,
+  ServiceUnavailableError,
   UnsupportedMediaTypeError,
   ValidationError,
 } from "../errors.js";
@@ -19,7 +21,9 @@ import { surfaceFor } from "./surfaces.js";
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
   const rendered = surfaceFor(request.url).render(error, request.id);
   if (error instanceof MethodNotAllowedError) reply.header("allow", error.allowed.join(", "));
-  if (error instanceof RateLimitedError) reply.header("retry-after", String(error.retryAfterSeconds));
+  if (error instanceof RateLimitedError || error instanceof ServiceUnavailableError) {
+    reply.header("retry-after", String(error.retryAfterSeconds));
+  }
   if (rendered.contentType) reply.type(rendered.contentType);
   return reply.code(rendered.status).send(rendered.body);
 }
@@ -28,6 +32,8 @@ type ValidationIssue = { instancePath?: string; message?: string; params?: Recor
 
 export function toAppError(error: unknown, limitBytes: number, contentType = ""): AppError | undefined {
   if (error instanceof AppError) return error;
+  // An outage is not a bug: 503 + Retry-After, in the surface's shape, whatever route it hit.
+  if (isDatabaseUnavailable(error)) return databaseUnavailableError();
   const e = error as Partial<FastifyError> & { validation?: ValidationIssue[]; validationContext?: string };
   if (Array.isArray(e.validation)) {
     const context = e.validationContext ?? "body";
@@ -91,6 +97,9 @@ export function installErrorHandling(app: FastifyInstance, limitBytes: number): 
 
   app.setErrorHandler((error, request, reply) => {
     const known = toAppError(error, limitBytes, request.headers["content-type"]);
+    if (known instanceof ServiceUnavailableError) {
+      request.log.warn({ err: error, requestId: request.id }, "database unavailable");
+    }
     if (known) return sendError(request, reply, known);
     request.log.error({ err: error, requestId: request.id }, "unhandled error");
     return sendError(request, reply, new InternalError());

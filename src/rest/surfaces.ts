@@ -191,8 +191,11 @@ export function surfaceFor(url: string): Surface {
   return SURFACES.find((s) => path === s.prefix || path.startsWith(`${s.prefix}/`)) ?? defaultSurface;
 }
 
+/** GraphQL's codes: upper case, with GraphQL's own names for 401 and 429 (`RATE_LIMITED`). */
 export function graphqlCode(code: string): string {
-  return code === "unauthorized" ? "UNAUTHENTICATED" : code.toUpperCase();
+  if (code === "unauthorized") return "UNAUTHENTICATED";
+  if (code === "rate_limit_exceeded") return "RATE_LIMITED";
+  return code.toUpperCase();
 }
 
 function detailsAsList(error: AppError): Array<{ field?: string; message: string }> {
