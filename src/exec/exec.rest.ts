@@ -57,8 +57,18 @@ const TestReportBody = z
  * batch; a failure after that (say, a division by zero at row 50 000) can no longer change the
  * status, so the response is cut off and the connection closed (docs/semantic.md).
  */
+export const TRUNCATED_HEADER = "x-result-truncated";
+
 export function sendResult(reply: FastifyReply, accept: string | undefined, result: RowStream) {
   reply.header("X-Coginiti-Execution-Started-At", result.startedAt.text);
+  // A result cut at EXEC_MAX_ROWS says so in every format: in a header when the first batch
+  // already tells, otherwise in a trailer of the same name once the last row is read.
+  const truncated = result.truncationKnown;
+  if (truncated === undefined) {
+    reply.trailer(TRUNCATED_HEADER, async () => String(result.truncated));
+  } else {
+    reply.header(TRUNCATED_HEADER, String(truncated));
+  }
   // A client that goes away releases the database session at once.
   reply.raw.on("close", () => void result.close());
   const format = negotiate(accept);

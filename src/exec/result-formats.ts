@@ -38,7 +38,8 @@ export function negotiate(accept: string | undefined): ResultFormat {
 
 /**
  * The seed's `{result: {columns, data}, stats}` body as text chunks. The stats come last in the
- * document, so they can carry the time the last row was read.
+ * document, so they can carry the time the last row was read; a result cut at EXEC_MAX_ROWS
+ * ends with `"truncated": true, "max_rows": n` (absent otherwise, so uncut results are the seed's).
  */
 export function resultJson(stream: RowStream): Readable {
   return Readable.from(
@@ -55,7 +56,7 @@ export function resultJson(stream: RowStream): Readable {
         started_at: stats.startedAtText,
         finished_at: stats.finishedAtText,
         duration_ms: stats.durationMs,
-      })}}`;
+      })}${stream.truncated ? `,"truncated":true,"max_rows":${stream.maxRows}` : ""}}`;
     })(),
     { objectMode: false },
   );

@@ -124,6 +124,21 @@ export class RowStream {
     }
   }
 
+  /**
+   * Whether the result is cut at maxRows, when the first batch already tells (it holds the whole
+   * result, or more than the cap); undefined while streaming has yet to find out.
+   */
+  get truncationKnown(): boolean | undefined {
+    if (this.pending === null) return this.truncated;
+    if (this.pending.length > this.options.maxRows) return true;
+    if (this.pending.length < firstFetchSize(this.options)) return false;
+    return undefined;
+  }
+
+  get maxRows(): number {
+    return this.options.maxRows;
+  }
+
   get startedAt(): { date: Date; text: string } {
     return preciseInstant(this.startedMs);
   }

@@ -88,12 +88,26 @@ describe("large results", () => {
     [MAX_ROWS, MAX_ROWS],
     [MAX_ROWS + 1, MAX_ROWS],
     [MAX_ROWS * 3, MAX_ROWS],
-  ])("a result of %i rows returns %i (the row cap)", async (n, expected) => {
-    const rows = (await execSql(series(n))).json().result.data as number[][];
-    expect(rows).toHaveLength(expected);
-    expect(rows.at(-1)?.[0]).toBe(expected);
-    const table = tableFromIPC((await execSql(series(n), "application/vnd.apache.arrow.stream")).rawPayload);
-    expect(table.numRows).toBe(expected);
+  ])("a result of %i rows returns %i (the row cap), and says whether it was cut", async (n, expected) => {
+    const cut = n > MAX_ROWS;
+    /** The header when the first batch told, else the trailer sent after the last row. */
+    const truncation = (response: Awaited<ReturnType<typeof execSql>>) =>
+      response.headers["x-result-truncated"] ?? response.trailers["x-result-truncated"];
+    const json = await execSql(series(n));
+    const body = json.json();
+    expect(body.result.data).toHaveLength(expected);
+    expect(body.result.data.at(-1)?.[0]).toBe(expected);
+    expect(body.truncated).toBe(cut ? true : undefined);
+    expect(body.max_rows).toBe(cut ? MAX_ROWS : undefined);
+    expect(truncation(json)).toBe(String(cut));
+    // On the embedded warehouse the whole result is read first: the header already knows.
+    if (!onPostgres) expect(json.headers["x-result-truncated"]).toBe(String(cut));
+    const arrow = await execSql(series(n), "application/vnd.apache.arrow.stream");
+    expect(tableFromIPC(arrow.rawPayload).numRows).toBe(expected);
+    expect(truncation(arrow)).toBe(String(cut));
+    const csv = await execSql(series(n), "text/csv");
+    expect(parse(csv.body)).toHaveLength(expected + 1);
+    expect(truncation(csv)).toBe(String(cut));
   });
 
   it("a failure after the first batch cuts the response off and releases the session", async () => {
