@@ -1,7 +1,8 @@
 // Idempotency-Key on POST (REST and GraphQL): replay, mismatch, concurrency, per organisation.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildApp } from "../../src/app.js";
 import { purgeExpiredIdempotencyKeys } from "../../src/rest/idempotency.js";
-import { createKey, createTestApp, gql, type TestApp, type TestOrg } from "../helpers/app.js";
+import { bearer, createKey, createTestApp, gql, type TestApp, type TestOrg } from "../helpers/app.js";
 import { createRecordsOrg, rest } from "../records/fixtures.js";
 
 let t: TestApp;
@@ -180,5 +181,172 @@ describe("GraphQL mutations", () => {
       `mutation { createGroup(input: { displayName: "plain" }) { groupId } }`,
     );
     expect(plain.response.headers["cache-control"]).toBeUndefined();
+  });
+});
+
+describe("replayed headers", () => {
+  it("repeats the first 201's Location and ETag (catalog folder)", async () => {
+    const api = rest(t.app, acme.key);
+    const body = { parent_path: "@Personal", name: "Idem Folder" };
+    const first = await api.post("/api/v1/catalog/folders", body, { "idempotency-key": "h-folder" });
+    expect(first.status).toBe(201);
+    expect(first.headers.location).toMatch(/\/api\/v1\/catalog\/by-path\//);
+    expect(first.headers.etag).toBeTruthy();
+    const again = await api.post("/api/v1/catalog/folders", body, { "idempotency-key": "h-folder" });
+    expect(again.status).toBe(201);
+    expect(again.headers["idempotent-replayed"]).toBe("true");
+    expect(again.headers.location).toBe(first.headers.location);
+    expect(again.headers.etag).toBe(first.headers.etag);
+    expect(again.body).toEqual(first.body);
+  });
+
+  it("repeats a record's ETag and an entity's Location", async () => {
+    const api = rest(t.app, acme.key);
+    const record = { displayName: "Idem Etag", fields: { name: "Idem Etag" } };
+    const r1 = await api.post("/v1/modules/contacts/records", record, { "idempotency-key": "h-rec" });
+    const r2 = await api.post("/v1/modules/contacts/records", record, { "idempotency-key": "h-rec" });
+    expect(r1.headers.etag).toBe('"1"');
+    expect(r2.headers.etag).toBe(r1.headers.etag);
+
+    const entity = { type: "supplier", name: "Idem Supplies", attributes: { country: "DE" } };
+    const e1 = await api.post("/v1/entities", entity, { "idempotency-key": "h-ent" });
+    expect(e1.status, JSON.stringify(e1.body)).toBe(201);
+    const e2 = await api.post("/v1/entities", entity, { "idempotency-key": "h-ent" });
+    expect(e2.headers["idempotent-replayed"]).toBe("true");
+    expect(e2.headers.location).toBe(e1.headers.location);
+    // Per-request headers are the replay's own, not the first response's.
+    expect(e2.headers["x-request-id"]).not.toBe(e1.headers["x-request-id"]);
+  });
+});
+
+describe("leases: a claim left by a dead process", () => {
+  const body = { displayName: "Idem Lease", fields: { name: "Idem Lease" } };
+  const where = (key: string) => ({ organizationId: acme.id, key });
+  /** Puts a finished key back to what a process killed mid-request leaves: in progress, no response. */
+  const orphan = (key: string, leaseExpiresAt: Date) =>
+    t.prisma.idempotencyKey.updateMany({
+      where: where(key),
+      data: { state: "in_progress", statusCode: null, body: null, contentType: null, leaseExpiresAt },
+    });
+
+  it("is refused with 409 and Retry-After while its lease runs", async () => {
+    const api = rest(t.app, acme.key);
+    await api.post("/v1/modules/contacts/records", body, { "idempotency-key": "l-live" });
+    await orphan("l-live", new Date(Date.now() + 60_000));
+    const retry = await api.post("/v1/modules/contacts/records", body, { "idempotency-key": "l-live" });
+    expect(retry.status).toBe(409);
+    expect(retry.body.error.code).toBe("conflict");
+    expect(Number(retry.headers["retry-after"])).toBeGreaterThanOrEqual(1);
+    expect(Number(retry.headers["retry-after"])).toBeLessThanOrEqual(t.config.idempotencyLeaseSeconds);
+  });
+
+  it("is taken over by a retry after its lease: a fresh run, then replays of that run", async () => {
+    const api = rest(t.app, acme.key);
+    const before = await count(acme, "Idem Lease");
+    await api.post("/v1/modules/contacts/records", body, { "idempotency-key": "l-dead" });
+    await orphan("l-dead", new Date(Date.now() - 1000));
+    const retry = await api.post("/v1/modules/contacts/records", body, { "idempotency-key": "l-dead" });
+    expect(retry.status).toBe(201);
+    expect(retry.headers["idempotent-replayed"]).toBeUndefined();
+    const replay = await api.post("/v1/modules/contacts/records", body, { "idempotency-key": "l-dead" });
+    expect(replay.status).toBe(201);
+    expect(replay.headers["idempotent-replayed"]).toBe("true");
+    expect(replay.body.record.id).toBe(retry.body.record.id);
+    expect(await count(acme, "Idem Lease")).toBe(before + 2);
+    const row = await t.prisma.idempotencyKey.findUniqueOrThrow({
+      where: { organizationId_key: where("l-dead") },
+    });
+    expect(row.state).toBe("completed");
+  });
+
+  it("is taken over by exactly one of many concurrent retries", async () => {
+    const api = rest(t.app, acme.key);
+    const race = { displayName: "Idem Lease Race", fields: { name: "Idem Lease Race" } };
+    await api.post("/v1/modules/contacts/records", race, { "idempotency-key": "l-race" });
+    await orphan("l-race", new Date(Date.now() - 1000));
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        api.post("/v1/modules/contacts/records", race, { "idempotency-key": "l-race" }),
+      ),
+    );
+    const fresh = responses.filter((r) => r.status === 201 && !r.headers["idempotent-replayed"]);
+    expect(fresh).toHaveLength(1);
+    expect(responses.every((r) => r.status === 201 || r.status === 409)).toBe(true);
+    for (const r of responses.filter((r) => r.status === 201)) {
+      expect(r.body.record.id).toBe(fresh[0]?.body.record.id);
+    }
+    expect(await count(acme, "Idem Lease Race")).toBe(2);
+  });
+
+  it("a request that finishes after losing its lease stores nothing over the new holder's claim", async () => {
+    // A second app on the same database, with one route that waits until the test lets it go.
+    const app = await buildApp({ config: t.config, db: t.db, logger: false });
+    let entered = () => {};
+    let finish = () => {};
+    const started = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const gate = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    app.post("/v1/slow-test-route", async () => {
+      entered();
+      await gate;
+      return { done: true };
+    });
+    await app.ready();
+    try {
+      const pending = app.inject({
+        method: "POST",
+        url: "/v1/slow-test-route",
+        headers: { ...bearer(acme.key), "idempotency-key": "l-lost" },
+      });
+      await started;
+      // Its lease ran out meanwhile and a retry took the claim over (another token).
+      const other = "00000000-0000-4000-8000-000000000001";
+      await t.prisma.idempotencyKey.updateMany({
+        where: where("l-lost"),
+        data: { leaseToken: other, leaseExpiresAt: new Date(Date.now() + 60_000) },
+      });
+      finish();
+      expect((await pending).statusCode).toBe(200);
+      const row = await t.prisma.idempotencyKey.findUniqueOrThrow({
+        where: { organizationId_key: where("l-lost") },
+      });
+      expect(row).toMatchObject({ leaseToken: other, state: "in_progress", statusCode: null, body: null });
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe("GraphQL replays and the rate limit", () => {
+  it("charges a replay like any request and sends the RateLimit headers; over budget → 429", async () => {
+    const limited = await createKey(t.prisma, acme, { scopes: ["*"] });
+    await t.prisma.apiKey.updateMany({
+      where: { organizationId: acme.id, name: "test key *" },
+      data: { rateLimitPerMinute: 3 },
+    });
+    const mutation = `mutation { createGroup(input: { displayName: "idem-limited" }) { groupId } }`;
+    const send = () => gql(t.app, limited, mutation, undefined, { "idempotency-key": "g-limited" });
+    const first = await send();
+    expect(first.body.errors).toBeUndefined();
+    expect(first.response.headers["ratelimit-limit"]).toBe("3");
+    expect(first.response.headers["ratelimit-remaining"]).toBe("2");
+    const replay = await send();
+    expect(replay.response.headers["idempotent-replayed"]).toBe("true");
+    expect(replay.body).toEqual(first.body);
+    expect(replay.response.headers["ratelimit-limit"]).toBe("3");
+    expect(replay.response.headers["ratelimit-remaining"]).toBe("1");
+    expect(replay.response.headers["ratelimit-reset"]).toBeTruthy();
+    await send();
+    const over = await send();
+    expect(over.status).toBe(429);
+    expect(over.response.headers["idempotent-replayed"]).toBeUndefined();
+    expect(over.response.headers["retry-after"]).toBeTruthy();
+    expect(over.body.errors?.[0]?.extensions?.code).toBe("RATE_LIMITED");
+    expect(
+      await t.prisma.group.count({ where: { organizationId: acme.id, displayName: "idem-limited" } }),
+    ).toBe(1);
   });
 });
