@@ -17,7 +17,7 @@ import {
   type TestOrg,
 } from "../helpers/app.js";
 
-type Json = Record<string, any>;
+type Json = { errors?: Array<{ message: string; extensions?: Record<string, unknown> }> };
 
 let t: TestApp;
 let org: TestOrg;
