@@ -2,8 +2,8 @@
 // CatalogService, so both transports answer alike (a missing path here is null, a failed
 // change an error whose code names the REST status: NOT_FOUND, PRECONDITION_FAILED, ...).
 
-import { ValidationError } from "../errors.js";
 import { builder } from "../graphql/builder.js";
+import { pageSizeArgOptions } from "../graphql/connection-limits.js";
 import { ProjectRef } from "../projects/projects.graphql.js";
 import { decodeCursor, encodeCursor } from "./catalog.inputs.js";
 import { type CatalogEntry, etagOf, MAX_PAGE_SIZE } from "./catalog.service.js";
@@ -99,12 +99,13 @@ builder.node(CatalogFolderRef, {
     children: t.field({
       type: CatalogItemConnection,
       description: `Direct children, folders first, then by name; at most ${MAX_PAGE_SIZE} per page.`,
-      args: { first: t.arg.int({ defaultValue: DEFAULT_PAGE_SIZE }), after: t.arg.string() },
+      args: {
+        // Refused above MAX_PAGE_SIZE by ConnectionLimitsPlugin, as on every connection.
+        first: t.arg.int({ defaultValue: DEFAULT_PAGE_SIZE, ...pageSizeArgOptions("first", MAX_PAGE_SIZE) }),
+        after: t.arg.string(),
+      },
       resolve: async (folder, args, ctx) => {
         const first = args.first ?? DEFAULT_PAGE_SIZE;
-        if (first < 0 || first > MAX_PAGE_SIZE) {
-          throw new ValidationError(`first must be between 0 and ${MAX_PAGE_SIZE}`, [], { field: "first" });
-        }
         const page = await ctx.services.catalog.children(folder, { first, after: decodeCursor(args.after) });
         const edges = page.items.map((node) => ({ cursor: encodeCursor(node), node }));
         return {

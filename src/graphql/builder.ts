@@ -7,6 +7,7 @@ import RelayPlugin from "@pothos/plugin-relay";
 import { DateTimeResolver, JSONObjectResolver, JSONResolver } from "graphql-scalars";
 import type PrismaTypes from "../generated/pothos-types.js";
 import { getDatamodel } from "../generated/pothos-types.js";
+import ConnectionLimitsPlugin, { MAX_PAGE_SIZE, pageSizeArgOptions } from "./connection-limits.js";
 import type { GraphQLContext } from "./context.js";
 
 export const builder = new SchemaBuilder<{
@@ -21,13 +22,14 @@ export const builder = new SchemaBuilder<{
     JSONObject: { Input: Record<string, unknown>; Output: Record<string, unknown> };
   };
 }>({
-  plugins: [PrismaPlugin, RelayPlugin, DataloaderPlugin],
+  plugins: [PrismaPlugin, RelayPlugin, DataloaderPlugin, ConnectionLimitsPlugin],
   defaultFieldNullability: false,
   prisma: {
     client: (ctx) => ctx.prisma,
     dmmf: getDatamodel(),
     exposeDescriptions: true,
     filterConnectionTotalCount: true,
+    maxConnectionSize: MAX_PAGE_SIZE,
     onUnusedQuery: null,
   },
   relay: {
@@ -35,6 +37,9 @@ export const builder = new SchemaBuilder<{
     cursorType: "String",
     edgesFieldOptions: { nullable: false },
     nodeFieldOptions: { nullable: false },
+    // Refused above the maximum by ConnectionLimitsPlugin, on every connection field.
+    firstArgOptions: pageSizeArgOptions("first"),
+    lastArgOptions: pageSizeArgOptions("last"),
   },
 });
 
