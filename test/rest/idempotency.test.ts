@@ -318,6 +318,45 @@ describe("leases: a claim left by a dead process", () => {
       await app.close();
     }
   });
+
+  it("a request that runs longer than its lease keeps its claim: it is renewed while it runs", async () => {
+    const config = { ...t.config, idempotencyLeaseSeconds: 1 };
+    const app = await buildApp({ config, db: t.db, logger: false });
+    let entered = () => {};
+    let finish = () => {};
+    const started = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const gate = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    app.post("/v1/slow-test-route", async () => {
+      entered();
+      await gate;
+      return { done: true };
+    });
+    await app.ready();
+    const call = () =>
+      app.inject({
+        method: "POST",
+        url: "/v1/slow-test-route",
+        headers: { ...bearer(acme.key), "idempotency-key": "l-renewed" },
+      });
+    try {
+      const pending = call();
+      await started;
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      const retry = await call();
+      expect(retry.statusCode).toBe(409);
+      finish();
+      expect((await pending).statusCode).toBe(200);
+      const replay = await call();
+      expect(replay.headers["idempotent-replayed"]).toBe("true");
+    } finally {
+      finish();
+      await app.close();
+    }
+  });
 });
 
 describe("GraphQL replays and the rate limit", () => {
