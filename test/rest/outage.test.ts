@@ -335,6 +335,33 @@ describe("isDatabaseUnavailable on real failures", () => {
     },
   );
 
+  it("recognises connection and pool timeouts (a server that accepts and never answers)", async () => {
+    const silent = net.createServer(() => {});
+    const held: net.Socket[] = [];
+    silent.on("connection", (socket) => held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    const pool = new pg.Pool({
+      host: "127.0.0.1",
+      port,
+      user: "postgres",
+      max: 1,
+      connectionTimeoutMillis: 200,
+    });
+    pool.on("error", () => {});
+    try {
+      const first = failure(() => pool.query("SELECT 1"));
+      const second = failure(() => pool.query("SELECT 1")); // waits for the pool's only slot
+      for (const error of await Promise.all([first, second])) {
+        expect(isDatabaseUnavailable(error), String(error)).toBe(true);
+      }
+    } finally {
+      await pool.end().catch(() => {});
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
   it("does not take other database errors for an outage", async () => {
     const error = await failure(() => proxied.prisma.$queryRawUnsafe("SELECT * FROM no_such_table"));
     expect(isDatabaseUnavailable(error)).toBe(false);
