@@ -46,6 +46,12 @@ const REPLAYED_HEADERS = ["location", "etag", "last-modified"] as const;
 const CLAIM_ATTEMPTS = 3;
 
 /**
+ * Renewals stop after this long, whatever happens: a request whose reply never completes (its
+ * hooks never run) must not hold its key for the life of the process.
+ */
+const MAX_HOLD_MS = 15 * 60_000;
+
+/**
  * What a repeat must match to be replayed: the method, path and body, and the credential (API key
  * or token family). Without the credential, a caller could replay another credential's stored
  * response by guessing its key, and read what its own permissions would refuse.
@@ -86,7 +92,12 @@ export function installIdempotency(app: FastifyInstance, prisma: PrismaClient, o
   const renewEveryMs = Math.max(200, Math.floor((leaseSeconds * 1000) / 3));
 
   const hold = (organizationId: string, key: string, token: string): Claim => {
+    const since = Date.now();
     const renewal = setInterval(() => {
+      if (Date.now() - since > MAX_HOLD_MS) {
+        clearInterval(renewal);
+        return;
+      }
       prisma.$executeRaw`
         UPDATE idempotency_keys
         SET lease_expires_at = now() + make_interval(secs => ${leaseSeconds}::int)
