@@ -24,6 +24,7 @@ import { installAuthentication } from "./rest/auth.js";
 import { CaseInsensitivePaths } from "./rest/case-insensitive-paths.js";
 import { installErrorHandling, sendError } from "./rest/error-handling.js";
 import { idempotencyOptions, installIdempotency, purgeExpiredIdempotencyKeys } from "./rest/idempotency.js";
+import { installInputGuard } from "./rest/input-guard.js";
 import { registerOpenApi } from "./rest/openapi.js";
 import { registerScimRoutes } from "./scim/scim.rest.js";
 import { registerSemanticRoutes } from "./semantic/semantic.rest.js";
@@ -92,6 +93,8 @@ export async function buildApp({ config, db, logger }: AppDependencies): Promise
   });
 
   installErrorHandling(app, config.bodyLimitBytes);
+  // NUL, lone surrogates and deep nesting answer 400 before any route sees them.
+  installInputGuard(app, { except: ["/graphql"] });
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {
@@ -115,6 +118,8 @@ export async function buildApp({ config, db, logger }: AppDependencies): Promise
       "RateLimit-Limit",
       "RateLimit-Remaining",
       "RateLimit-Reset",
+      "X-Coginiti-Execution-Started-At",
+      "X-Result-Truncated",
     ],
   });
   const rateLimiter = new RateLimiter(config.rateLimit, config.redisUrl);

@@ -28,6 +28,7 @@ import { graphqlCode } from "../rest/surfaces.js";
 import { createServices, type GraphQLContext } from "./context.js";
 import { documentCaches, useDocumentSizeLimit } from "./document-limits.js";
 import { DEFAULT_QUERY, renderGraphiQLPage } from "./graphiql.js";
+import { useInputGuard } from "./input-guard.js";
 import { schema } from "./schema.js";
 import { NIL_UUID } from "./tenant.js";
 
@@ -151,6 +152,7 @@ export function createGraphQLHandler(prisma: PrismaClient, config: Config, limit
   const limits = config.graphql;
   const plugins: Plugin[] = [
     useDocumentSizeLimit(limits.maxDocumentBytes),
+    useInputGuard(),
     maxTokensPlugin({ n: limits.maxTokens, ...limitRejected("TOO_MANY_TOKENS") }),
     maxDepthPlugin({ n: limits.maxDepth, ignoreIntrospection: true, ...limitRejected("QUERY_TOO_DEEP") }),
     useCostLimit(limits.maxCost),
