@@ -7,6 +7,7 @@ import {
   UnauthenticatedError,
   ValidationError,
 } from "../errors.js";
+import { UnsafeInputError } from "../input-safety.js";
 
 export type RenderedError = { status: number; body: unknown; contentType?: string };
 export type Surface = {
@@ -153,7 +154,11 @@ const scim: Surface = {
       body: {
         schemas: ["urn:ietf:params:scim:api:messages:2.0:Error"],
         status: String(error.status),
-        ...(scimType ? { scimType } : error instanceof ValidationError ? { scimType: "invalidValue" } : {}),
+        ...(scimType
+          ? { scimType }
+          : error instanceof ValidationError || error instanceof UnsafeInputError
+            ? { scimType: "invalidValue" }
+            : {}),
         detail: detailText(error),
       },
     };
