@@ -47,7 +47,9 @@ async function main(): Promise<void> {
   }
 
   const app = await buildApp({ config, db, logger: { level: config.logLevel } });
+  let shuttingDown = false;
   const closeListeners = closeWithGrace({ delay: config.shutdownTimeoutMs }, async ({ signal, err }) => {
+    shuttingDown = true;
     if (err) app.log.error({ err }, "fatal error, shutting down");
     else app.log.info({ signal }, "shutting down");
     await app.close();
@@ -60,7 +62,11 @@ async function main(): Promise<void> {
     // Started now rather than on the first execution: the embedded warehouse takes seconds to seed.
     exec.warehouse.session().then(
       () => logger.info({ warehouse: exec.warehouse.kind }, "demo warehouse ready"),
-      (err) => logger.warn({ err }, "the demo warehouse could not be prepared; its connection answers 502"),
+      (err) => {
+        // A shutdown during the seed stops the worker: nothing to report.
+        if (!shuttingDown)
+          logger.warn({ err }, "the demo warehouse could not be prepared; its connection answers 502");
+      },
     );
   }
   process.stdout.write(

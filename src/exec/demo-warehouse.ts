@@ -66,19 +66,21 @@ export function createDemoWarehouse(options: {
     : new PostgresWarehouse(options.platformDatabaseUrl, options.derivePassword);
 }
 
-type RunningWorker = { worker: Worker; address: string };
+/** A worker and the address its server will listen on once seeded (the worker is known at once, so
+ * shutting down never waits for a seed in progress). */
+type RunningWorker = { worker: Worker; address: Promise<string> };
 
 class EmbeddedWarehouse implements DemoWarehouse {
   readonly kind = "embedded" as const;
-  private running?: Promise<RunningWorker>;
+  private running?: RunningWorker;
   /** The seeded data directory (gzip tarball): restarts load it instead of seeding again. */
   private snapshot?: Uint8Array;
 
   session(): Promise<WarehouseSession> {
     this.running ??= this.start();
     const running = this.running;
-    return running.then(
-      ({ address }) => ({
+    return running.address.then(
+      (address) => ({
         config: { connectionString: `postgresql://postgres@${address}/postgres?sslmode=disable` },
         embedded: true,
         abandon: () => this.stop(running),
@@ -90,31 +92,33 @@ class EmbeddedWarehouse implements DemoWarehouse {
     );
   }
 
-  private start(): Promise<RunningWorker> {
+  private start(): RunningWorker {
     const worker = new Worker(new URL("./warehouse-worker.mjs", import.meta.url), {
       workerData: this.snapshot ? { snapshot: this.snapshot } : { seedSql: WAREHOUSE_SQL },
     });
     // The warehouse never keeps the process alive; the app closes it on shutdown.
     worker.unref();
-    const started = new Promise<RunningWorker>((resolve, reject) => {
+    const address = new Promise<string>((resolve, reject) => {
       worker.once("message", (message: { address: string; snapshot?: Uint8Array }) => {
         if (message.snapshot) this.snapshot = message.snapshot;
-        resolve({ worker, address: message.address });
+        resolve(message.address);
       });
       worker.once("error", reject);
       worker.once("exit", (code) => reject(new Error(`demo warehouse worker exited with code ${code}`)));
     });
+    // Nobody may be waiting yet (a stop before the first session): never an unhandled rejection.
+    address.catch(() => {});
+    const running = { worker, address };
     worker.on("exit", () => {
-      if (this.running === started) this.running = undefined;
+      if (this.running === running) this.running = undefined;
     });
     worker.on("error", () => {});
-    return started;
+    return running;
   }
 
-  private async stop(running: Promise<RunningWorker>): Promise<void> {
+  private async stop(running: RunningWorker): Promise<void> {
     if (this.running === running) this.running = undefined;
-    const { worker } = await running.catch(() => ({ worker: undefined }));
-    await worker?.terminate();
+    await running.worker.terminate();
   }
 
   async close(): Promise<void> {

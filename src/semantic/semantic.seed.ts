@@ -166,6 +166,9 @@ export async function seedSemanticDemo(
     prisma.user.findUniqueOrThrow({ where: { id: ownerId } }),
   ]);
   const viewer = Viewer.system(organization, owner);
-  await new ConnectionService(prisma, viewer).createDemoWarehouseConnection(DEMO_CONNECTION_NAME, "analytics");
+  await new ConnectionService(prisma, viewer).createDemoWarehouseConnection(
+    DEMO_CONNECTION_NAME,
+    "analytics",
+  );
   await new SemanticService(prisma, viewer).setModel(DEMO_CONNECTION_NAME, DEMO_SEMANTIC_MODEL);
 }

@@ -192,6 +192,24 @@ describe("NUL and lone surrogates in JSON bodies", () => {
   });
 });
 
+describe("where the guard sits", () => {
+  it("after authentication: an anonymous request is 401 whatever its body", async () => {
+    const response = await t.app.inject({
+      method: "POST",
+      url: "/v1/entities",
+      headers: { "content-type": "application/json" },
+      payload: JSON.stringify({ type: "thing", name: "\u0000" }),
+    });
+    expect(response.statusCode).toBe(401);
+  });
+
+  it("before a route's own checks: the catalog's missing If-Match (428) comes after it", async () => {
+    const response = await send("PUT", "/api/v1/catalog/folders/%40Personal/nothing", { name: "\u0000" });
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual(shapes.coginiti("body.name", NUL));
+  });
+});
+
 describe("NUL and bad escapes in query strings and path segments", () => {
   it.each<[Shape, string, string, string]>([
     ["modules", "/v1/modules/contacts/records?search=%00", "querystring.search", NUL],
