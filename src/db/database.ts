@@ -2,12 +2,18 @@
 // DATA_DIR; applies pending migrations; returns a Prisma client bound to it.
 import path from "node:path";
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.js";
 import { startEmbeddedPostgres } from "./embedded.js";
 import { type MigrationLogger, migrate } from "./migrator.js";
+import { bindSql, SqlPool } from "./sql.js";
 
 export type Database = {
   prisma: PrismaClient;
+  /** The stores' executor, on the same pool as `prisma`. */
+  sql: SqlPool;
+  /** Statements sent since the database was opened (by Prisma and the stores alike). */
+  statementCount(): number;
   /** "postgresql" or "embedded": shown by /readyz and the start-up log. */
   kind: "postgresql" | "embedded";
   /** The URL the application reaches its database at (the embedded server's loopback URL). */
@@ -32,19 +38,39 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   const url = options.url ?? embedded!.url;
   try {
     await migrate(url, options.logger);
-    // The embedded server has a single session: one pooled connection (see embedded.ts).
-    const adapter = new PrismaPg({ connectionString: url, max: embedded ? 1 : (options.poolSize ?? 10) });
-    const prisma = new PrismaClient({ adapter });
+    // One pool for Prisma and the stores. The embedded server has a single session: one pooled
+    // connection (see embedded.ts).
+    let statements = 0;
+    class CountingClient extends pg.Client {
+      override query(...args: Parameters<pg.Client["query"]>): ReturnType<pg.Client["query"]> {
+        statements += 1;
+        return (super.query as (...a: unknown[]) => ReturnType<pg.Client["query"]>)(...args);
+      }
+    }
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: embedded ? 1 : (options.poolSize ?? 10),
+      Client: CountingClient as unknown as typeof pg.Client,
+    });
+    // An idle connection that breaks (the server restarted) is dropped by the pool; requests see
+    // the failure of their own statements (503, src/db/unavailable.ts).
+    pool.on("error", () => {});
+    const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+    const sql = new SqlPool(pool);
+    bindSql(prisma, sql);
     await prisma.$connect();
     return {
       prisma,
+      sql,
+      statementCount: () => statements,
       kind: embedded ? "embedded" : "postgresql",
       url,
       async ping() {
-        await prisma.$queryRaw`SELECT 1`;
+        await sql.rows({ text: "SELECT 1", values: [] });
       },
       async close() {
         await prisma.$disconnect();
+        await pool.end();
         await embedded?.stop();
       },
     };

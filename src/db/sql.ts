@@ -1,0 +1,119 @@
+// The request paths' SQL executor: `pg` on the pool Prisma's adapter also uses (so the embedded
+// database's single session is shared, never doubled). Statements are Prisma.Sql fragments
+// (composable, every value a bound parameter); a `named` one is prepared once per connection and
+// then only bound and executed, which suits statements whose plan does not depend on their values
+// (lookups by key). Statements built per request (filters, sorts) stay unnamed: PostgreSQL plans
+// each with its values, which is what lets it pick a partial index (docs/architecture.md).
+import { createHash } from "node:crypto";
+import type pg from "pg";
+import { Prisma, type PrismaClient } from "../generated/prisma/client.js";
+import { isRetryableConflict } from "./errors.js";
+
+export type Statement = Prisma.Sql | { readonly text: string; readonly values: readonly unknown[] };
+
+/** Where statements run: the pool, or one connection inside a transaction. */
+type Runner = { query(config: pg.QueryConfig): Promise<pg.QueryResult> };
+
+export class Sql {
+  constructor(private readonly runner: Runner) {}
+
+  /** Every row of the statement. */
+  async rows<T>(statement: Statement, options: { name?: string } = {}): Promise<T[]> {
+    const result = await this.run(statement, options.name);
+    return result.rows as T[];
+  }
+
+  /** The first row, or undefined. */
+  async maybeOne<T>(statement: Statement, options: { name?: string } = {}): Promise<T | undefined> {
+    return (await this.rows<T>(statement, options))[0];
+  }
+
+  /** How many rows the statement changed. */
+  async execute(statement: Statement, options: { name?: string } = {}): Promise<number> {
+    return (await this.run(statement, options.name)).rowCount ?? 0;
+  }
+
+  private run(statement: Statement, name: string | undefined): Promise<pg.QueryResult> {
+    const { text, values } = statement;
+    return this.runner.query({
+      text,
+      values: values as unknown[],
+      ...(name ? { name: preparedName(name, text) } : {}),
+    });
+  }
+}
+
+/** The pool-level executor, able to open transactions. */
+export class SqlPool extends Sql {
+  constructor(private readonly pool: pg.Pool) {
+    super(pool);
+  }
+
+  /**
+   * Runs `work` in one transaction on one connection; a serialisation failure or deadlock
+   * (40001, 40P01) rolls back and runs it again, up to `retries` times.
+   */
+  async transaction<T>(
+    work: (tx: Sql) => Promise<T>,
+    options: { isolation?: "read committed" | "repeatable read" | "serializable"; retries?: number } = {},
+  ): Promise<T> {
+    const retries = options.retries ?? 3;
+    for (let attempt = 0; ; attempt++) {
+      const client = await this.pool.connect();
+      let broken = false;
+      try {
+        await client.query(
+          options.isolation ? `BEGIN ISOLATION LEVEL ${options.isolation.toUpperCase()}` : "BEGIN",
+        );
+        const result = await work(new Sql(client));
+        await client.query("COMMIT");
+        return result;
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => {
+          broken = true;
+        });
+        if (attempt < retries && isRetryableConflict(error)) continue;
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    }
+  }
+}
+
+/**
+ * A statement's name on the server: the caller's label and a hash of its text, so two texts never
+ * share a name (pg refuses a name reused for another text on one connection).
+ */
+function preparedName(label: string, text: string): string {
+  const cached = names.get(text);
+  if (cached) return cached;
+  const name = `${label}_${createHash("sha1").update(text).digest("hex").slice(0, 12)}`;
+  names.set(text, name);
+  return name;
+}
+const names = new Map<string, string>();
+
+const executors = new WeakMap<PrismaClient, SqlPool>();
+
+/** Binds the executor to the Prisma client of the same pool (done once, by openDatabase). */
+export function bindSql(prisma: PrismaClient, pool: SqlPool): void {
+  executors.set(prisma, pool);
+}
+
+/**
+ * The executor on the pool of `prisma`. Services are built from the Prisma client everywhere
+ * (routes, resolvers, the CLI, tests); this is how their stores reach the same pool without a
+ * second set of constructor arguments.
+ */
+export function sqlOf(prisma: PrismaClient): SqlPool {
+  const pool = executors.get(prisma);
+  if (!pool) throw new Error("this Prisma client was not opened by openDatabase()");
+  return pool;
+}
+
+export { Prisma };
+export const sql = Prisma.sql;
+export const join = Prisma.join;
+export const raw = Prisma.raw;
+export const empty = Prisma.empty;
