@@ -14,6 +14,8 @@ export type Database = {
   sql: SqlPool;
   /** Statements sent since the database was opened (by Prisma and the stores alike). */
   statementCount(): number;
+  /** Calls `observer` with every statement sent from now on; returns a function that stops it. */
+  observeStatements(observer: StatementObserver): () => void;
   /** "postgresql" or "embedded": shown by /readyz and the start-up log. */
   kind: "postgresql" | "embedded";
   /** The URL the application reaches its database at (the embedded server's loopback URL). */
@@ -21,6 +23,8 @@ export type Database = {
   ping(): Promise<void>;
   close(): Promise<void>;
 };
+
+export type StatementObserver = (text: string, values: unknown[]) => void;
 
 export type OpenDatabaseOptions = {
   /** A PostgreSQL URL; when absent the embedded database is used. */
@@ -41,16 +45,24 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     // One pool for Prisma and the stores. The embedded server has a single session: one pooled
     // connection (see embedded.ts).
     let statements = 0;
-    class CountingClient extends pg.Client {
-      override query(...args: Parameters<pg.Client["query"]>): ReturnType<pg.Client["query"]> {
-        statements += 1;
-        return (super.query as (...a: unknown[]) => ReturnType<pg.Client["query"]>)(...args);
+    const observers = new Set<StatementObserver>();
+    // Every statement of the pool passes here, Prisma's and the stores' alike.
+    const CountingClient = class extends pg.Client {} as typeof pg.Client;
+    const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+    CountingClient.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      statements += 1;
+      if (observers.size > 0) {
+        const first = args[0] as string | { text?: string; values?: unknown[] };
+        const text = typeof first === "string" ? first : (first?.text ?? "");
+        const values = (typeof first === "string" ? args[1] : first?.values) as unknown[] | undefined;
+        for (const observer of observers) observer(text, values ?? []);
       }
-    }
+      return query.apply(this, args);
+    } as pg.Client["query"];
     const pool = new pg.Pool({
       connectionString: url,
       max: embedded ? 1 : (options.poolSize ?? 10),
-      Client: CountingClient as unknown as typeof pg.Client,
+      Client: CountingClient,
     });
     // An idle connection that breaks (the server restarted) is dropped by the pool; requests see
     // the failure of their own statements (503, src/db/unavailable.ts).
@@ -63,6 +75,10 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       prisma,
       sql,
       statementCount: () => statements,
+      observeStatements(observer) {
+        observers.add(observer);
+        return () => observers.delete(observer);
+      },
       kind: embedded ? "embedded" : "postgresql",
       url,
       async ping() {
