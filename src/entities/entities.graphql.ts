@@ -1,35 +1,32 @@
 // Entities in the graph, over the same EntityService as /v1/entities: the connection takes the
 // REST filters, sort syntax and cursors.
 
+import { anyId, globalId } from "../db/ids.js";
 import { ValidationError } from "../errors.js";
-import type { Entity } from "../generated/prisma/client.js";
 import { builder } from "../graphql/builder.js";
 import type { GraphQLContext } from "../graphql/context.js";
-import { tenantUnique } from "../graphql/tenant.js";
 import {
   type CreateEntityInput as CreateEntityData,
   ENTITY_PREFIX,
   entityRestId,
   type UpdateEntityInput as UpdateEntityData,
 } from "./entities.inputs.js";
+import type { Entity } from "./entities.service.js";
 
 const svc = (ctx: GraphQLContext) => ctx.services.entities;
 
 /** An entity id as callers may give it: the REST id (`ent_...`) or the Entity's global id. */
 function toEntityId(id: string): string {
-  if (id.startsWith(ENTITY_PREFIX)) return id;
-  const decoded = Buffer.from(id, "base64").toString("utf8");
-  return decoded.startsWith("Entity:") ? decoded.slice("Entity:".length) : id;
+  return anyId(id, "Entity", ENTITY_PREFIX) ?? id;
 }
 
-export const EntityRef = builder.prismaNode("Entity", {
+export const EntityRef = builder.loadableNode("Entity", {
   description: "A generic entity (supplier, customer, site...) with per-type validated attributes.",
-  id: { field: "id" },
-  nullable: true,
-  findUnique: (id, ctx) => {
-    ctx.viewer.require("entities:read");
-    return tenantUnique(id, ctx);
-  },
+  id: { resolve: (e: Entity) => e.id },
+  // node(id:) and nodes(ids:) in one statement per request; another tenant's id loads null.
+  load: (ids: string[], ctx: GraphQLContext) => svc(ctx).findMany(ids),
+  isTypeOf: (value) =>
+    typeof value === "object" && value !== null && "attributes" in value && "organizationId" in value,
   fields: (t) => ({
     entityId: t.string({
       description: "The entity's id in REST payloads (ent_...).",
@@ -37,7 +34,7 @@ export const EntityRef = builder.prismaNode("Entity", {
     }),
     type: t.exposeString("type"),
     name: t.exposeString("name"),
-    attributes: t.field({ type: "JSONObject", resolve: (e) => e.attributes as Record<string, unknown> }),
+    attributes: t.field({ type: "JSONObject", resolve: (e) => e.attributes }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
   }),
@@ -141,7 +138,7 @@ const DeleteEntityInput = builder.inputType("DeleteEntityInput", {
 
 const DeleteEntityPayload = builder.objectRef<{ id: string }>("DeleteEntityPayload").implement({
   fields: (t) => ({
-    deletedEntityId: t.id({ resolve: (p) => Buffer.from(`Entity:${p.id}`).toString("base64") }),
+    deletedEntityId: t.id({ resolve: (p) => globalId("Entity", p.id) }),
   }),
 });
 

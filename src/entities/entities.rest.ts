@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { ValidationError } from "../errors.js";
-import type { Entity, PrismaClient } from "../generated/prisma/client.js";
+import type { PrismaClient } from "../generated/prisma/client.js";
 import { viewerOf } from "../rest/auth.js";
 import { ErrorBody } from "../rest/openapi.js";
 import {
@@ -15,7 +15,7 @@ import {
   parseFields,
   UpdateEntityInput,
 } from "./entities.inputs.js";
-import { type EntityPage, EntityService } from "./entities.service.js";
+import { type Entity, type EntityPage, EntityService } from "./entities.service.js";
 
 const EntityBody = z
   .object({
@@ -80,7 +80,7 @@ function serialize(entity: Entity, fields: EntityField[] | null): z.infer<typeof
     id: entityRestId(entity.id),
     type: entity.type,
     name: entity.name,
-    attributes: entity.attributes as Record<string, unknown>,
+    attributes: entity.attributes,
     created_at: entity.createdAt.toISOString(),
     updated_at: entity.updatedAt.toISOString(),
   };

@@ -1,10 +1,11 @@
-// Generic entities (seed 000). Lists are one raw SQL statement (plus a count) because sorting
-// and filtering on `attributes.<key>` need JSONB expressions Prisma cannot order by; every
-// value and every attribute key is a bound parameter, column names come from a fixed map.
+// Generic entities (seed 000): the rules (scopes, per-type attribute checks, the merge patch,
+// cursors) over EntityStore, which holds the SQL.
 import type { z } from "zod";
+import { decodeCursor as decodePayload, encodeCursor as encodePayload } from "../db/cursor.js";
+import { translateDatabaseError } from "../db/errors.js";
+import { fromRestId, isUuid } from "../db/ids.js";
 import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from "../errors.js";
-import { type Entity, Prisma, type PrismaClient } from "../generated/prisma/client.js";
-import { isUuid } from "../identity/authenticate.js";
+import type { PrismaClient } from "../generated/prisma/client.js";
 import type { Viewer } from "../identity/viewer.js";
 import { parseInput, zodToValidationError } from "../validation.js";
 import {
@@ -14,7 +15,10 @@ import {
   type SortKey,
   UpdateEntityInput,
 } from "./entities.inputs.js";
+import { type CursorValue, type Entity, EntityStore } from "./entities.store.js";
 import { attributeIssues } from "./entity-types.js";
+
+export type { Entity } from "./entities.store.js";
 
 export type EntityPage = {
   rows: Entity[];
@@ -31,26 +35,19 @@ export type EntityPage = {
 /** The body's problems are 422 on this surface; a query string's are 400 (docs/entities-projects.md). */
 export const BODY_INVALID = "The request body contains invalid data";
 
-const COLUMNS: Record<string, Prisma.Sql> = {
-  id: Prisma.raw("id"),
-  type: Prisma.raw("type"),
-  name: Prisma.raw("name"),
-  created_at: Prisma.raw("created_at"),
-  updated_at: Prisma.raw("updated_at"),
-};
-
-type CursorValue = string | number | boolean | null | unknown[] | Record<string, unknown>;
-
 export class EntityService {
+  private readonly store: EntityStore;
+
   constructor(
-    private readonly prisma: PrismaClient,
+    prisma: PrismaClient,
     private readonly viewer: Viewer,
-  ) {}
+  ) {
+    this.store = EntityStore.of(prisma);
+  }
 
   /** Accepts the REST id (`ent_<uuid>`) or the bare uuid; anything else is not found. */
   static uuidOf(id: string): string | null {
-    const bare = id.startsWith(ENTITY_PREFIX) ? id.slice(ENTITY_PREFIX.length) : id;
-    return isUuid(bare) ? bare : null;
+    return fromRestId(id, ENTITY_PREFIX);
   }
 
   async get(id: string): Promise<Entity> {
@@ -58,13 +55,11 @@ export class EntityService {
     return this.find(id);
   }
 
-  /** For DataLoaders and node(id:): null instead of 404. */
+  /** For DataLoaders and node(id:): null instead of 404, in the order of `ids`. */
   async findMany(ids: readonly string[]): Promise<Array<Entity | null>> {
     this.viewer.require("entities:read");
     const uuids = ids.map((id) => EntityService.uuidOf(id)).filter((id): id is string => id !== null);
-    const rows = await this.prisma.entity.findMany({
-      where: { id: { in: uuids }, organizationId: this.viewer.organization.id },
-    });
+    const rows = await this.store.byIds(this.viewer.organization.id, uuids);
     const byId = new Map(rows.map((row) => [row.id, row]));
     return ids.map((id) => byId.get(EntityService.uuidOf(id) ?? "") ?? null);
   }
@@ -74,13 +69,11 @@ export class EntityService {
     const data = parseBody(CreateEntityInput, input);
     checkAttributes(data.type, data.attributes);
     return this.unique(data.type, data.name, () =>
-      this.prisma.entity.create({
-        data: {
-          organizationId: this.viewer.organization.id,
-          type: data.type,
-          name: data.name,
-          attributes: data.attributes as Prisma.InputJsonObject,
-        },
+      this.store.insert({
+        organizationId: this.viewer.organization.id,
+        type: data.type,
+        name: data.name,
+        attributes: data.attributes,
       }),
     );
   }
@@ -91,24 +84,25 @@ export class EntityService {
     const entity = await this.find(id);
     const type = patch.type ?? entity.type;
     const name = patch.name ?? entity.name;
-    const attributes = { ...(entity.attributes as Record<string, unknown>) };
+    const attributes = { ...entity.attributes };
     for (const [key, value] of Object.entries(patch.attributes ?? {})) {
       if (value === null) delete attributes[key];
       else attributes[key] = value;
     }
     checkAttributes(type, attributes);
-    return this.unique(type, name, () =>
-      this.prisma.entity.update({
-        where: { id: entity.id },
-        data: { type, name, attributes: attributes as Prisma.InputJsonObject },
-      }),
+    const updated = await this.unique(type, name, () =>
+      this.store.update(this.viewer.organization.id, entity.id, { type, name, attributes }),
     );
+    if (!updated) throw new NotFoundError(`Entity ${id} not found`);
+    return updated;
   }
 
+  /** One statement: the delete returns the row it removed. */
   async delete(id: string): Promise<Entity> {
     this.viewer.require("entities:write");
-    const entity = await this.find(id);
-    await this.prisma.entity.delete({ where: { id: entity.id } });
+    const uuid = EntityService.uuidOf(id);
+    const entity = uuid ? await this.store.delete(this.viewer.organization.id, uuid) : undefined;
+    if (!entity) throw new NotFoundError(`Entity ${id} not found`);
     return entity;
   }
 
@@ -116,41 +110,25 @@ export class EntityService {
     this.viewer.require("entities:read");
     const query = parseInput(EntityListInput, input);
     const sort = withTieBreaker(query.sort);
-    const conditions: Prisma.Sql[] = [Prisma.sql`organization_id = ${this.viewer.organization.id}::uuid`];
-    if (query.type !== undefined) conditions.push(Prisma.sql`type = ${query.type}`);
-    if (query.createdAfter !== undefined)
-      conditions.push(Prisma.sql`created_at > ${new Date(query.createdAfter).toISOString()}::timestamptz`);
-    if (query.createdBefore !== undefined)
-      conditions.push(Prisma.sql`created_at < ${new Date(query.createdBefore).toISOString()}::timestamptz`);
-    for (const [key, value] of Object.entries(query.attributes)) {
-      // ->> compares the attribute's text form: "5" matches 5, "true" matches true.
-      conditions.push(Prisma.sql`attributes ->> ${key} = ${value}`);
-    }
-    const filtered = Prisma.join(conditions, " AND ");
-
-    const pageConditions = [...conditions];
-    if (query.cursor !== undefined) pageConditions.push(keysetAfter(sort, decodeCursor(query.cursor, sort)));
-    const orderBy = Prisma.join(
-      sort.map((key) => Prisma.sql`${sortExpression(key)} ${Prisma.raw(key.descending ? "DESC" : "ASC")}`),
-      ", ",
-    );
     const offset = query.cursor === undefined ? ((query.page ?? 1) - 1) * query.limit : 0;
-    const [rows, counted] = await Promise.all([
-      this.prisma.$queryRaw<Entity[]>`
-        SELECT id, organization_id AS "organizationId", type, name, attributes,
-               created_at AS "createdAt", updated_at AS "updatedAt"
-        FROM entities WHERE ${Prisma.join(pageConditions, " AND ")}
-        ORDER BY ${orderBy} LIMIT ${query.limit + 1} OFFSET ${offset}`,
-      this.prisma.$queryRaw<Array<{ total: number }>>`
-        SELECT count(*)::int AS total FROM entities WHERE ${filtered}`,
-    ]);
+    const { rows, total } = await this.store.page({
+      organizationId: this.viewer.organization.id,
+      type: query.type,
+      createdAfter: query.createdAfter === undefined ? undefined : new Date(query.createdAfter),
+      createdBefore: query.createdBefore === undefined ? undefined : new Date(query.createdBefore),
+      attributes: query.attributes,
+      sort,
+      after: query.cursor === undefined ? undefined : decodeCursor(query.cursor, sort),
+      limit: query.limit + 1,
+      offset,
+    });
     const more = rows.length > query.limit;
     const page = rows.slice(0, query.limit);
     const cursors = page.map((row) => encodeCursor(sort, row));
     return {
       rows: page,
       cursors,
-      total: counted[0]?.total ?? 0,
+      total,
       limit: query.limit,
       page: query.cursor === undefined ? (query.page ?? 1) : null,
       nextCursor: more ? (cursors.at(-1) ?? null) : null,
@@ -159,24 +137,21 @@ export class EntityService {
 
   private async find(id: string): Promise<Entity> {
     const uuid = EntityService.uuidOf(id);
-    const entity = uuid
-      ? await this.prisma.entity.findFirst({
-          where: { id: uuid, organizationId: this.viewer.organization.id },
-        })
-      : null;
+    const entity = uuid ? await this.store.byId(this.viewer.organization.id, uuid) : undefined;
     if (!entity) throw new NotFoundError(`Entity ${id} not found`);
     return entity;
   }
 
-  private async unique(type: string, name: string, write: () => Promise<Entity>): Promise<Entity> {
+  private async unique<T>(type: string, name: string, write: () => Promise<T>): Promise<T> {
     try {
       return await write();
     } catch (error) {
-      if ((error as { code?: string }).code === "P2002")
-        throw new ConflictError(`An entity of type "${type}" named "${name}" already exists`, {
-          field: "name",
-        });
-      throw error;
+      return translateDatabaseError(error, {
+        unique: () =>
+          new ConflictError(`An entity of type "${type}" named "${name}" already exists`, {
+            field: "name",
+          }),
+      });
     }
   }
 }
@@ -198,40 +173,12 @@ function withTieBreaker(sort: SortKey[]): SortKey[] {
     : [...sort, { field: "id", attribute: null, descending: false }];
 }
 
-/** Attribute sorts compare JSONB values (numbers as numbers); a missing attribute counts as JSON null. */
-function sortExpression(key: SortKey): Prisma.Sql {
-  if (key.attribute !== null) return Prisma.sql`COALESCE(attributes -> ${key.attribute}, 'null'::jsonb)`;
-  const column = COLUMNS[key.field];
-  if (!column) throw new Error(`unvalidated sort field ${key.field}`);
-  return column;
-}
-
-function boundValue(key: SortKey, value: CursorValue): Prisma.Sql {
-  if (key.attribute !== null) return Prisma.sql`${JSON.stringify(value)}::jsonb`;
-  if (key.field === "id") return Prisma.sql`${value}::uuid`;
-  if (key.field === "created_at" || key.field === "updated_at") return Prisma.sql`${value}::timestamptz`;
-  return Prisma.sql`${value}`;
-}
-
-/** Rows strictly after the cursor in the sort order: (k1 > v1) OR (k1 = v1 AND k2 > v2) OR ... */
-function keysetAfter(sort: SortKey[], values: CursorValue[]): Prisma.Sql {
-  const alternatives = sort.map((key, index) => {
-    const equal = sort
-      .slice(0, index)
-      .map((prior, i) => Prisma.sql`${sortExpression(prior)} = ${boundValue(prior, values[i] ?? null)}`);
-    const beyond = Prisma.sql`${sortExpression(key)} ${Prisma.raw(key.descending ? "<" : ">")} ${boundValue(key, values[index] ?? null)}`;
-    return Prisma.sql`(${Prisma.join([...equal, beyond], " AND ")})`;
-  });
-  return Prisma.sql`(${Prisma.join(alternatives, " OR ")})`;
-}
-
 function sortSignature(sort: SortKey[]): string {
   return sort.map((key) => `${key.descending ? "-" : ""}${key.field}`).join(",");
 }
 
 function rowValue(key: SortKey, row: Entity): CursorValue {
-  if (key.attribute !== null)
-    return ((row.attributes as Record<string, CursorValue>)[key.attribute] ?? null) as CursorValue;
+  if (key.attribute !== null) return (row.attributes[key.attribute] ?? null) as CursorValue;
   switch (key.field) {
     case "created_at":
       return row.createdAt.toISOString();
@@ -246,11 +193,9 @@ function rowValue(key: SortKey, row: Entity): CursorValue {
   }
 }
 
-/** Opaque to callers: base64url of the sort it belongs to and the last row's sort values. */
-export function encodeCursor(sort: SortKey[], row: Entity): string {
-  return Buffer.from(
-    JSON.stringify({ s: sortSignature(sort), v: sort.map((key) => rowValue(key, row)) }),
-  ).toString("base64url");
+/** Opaque to callers: the sort it belongs to and the last row's sort values. */
+function encodeCursor(sort: SortKey[], row: Entity): string {
+  return encodePayload({ s: sortSignature(sort), v: sort.map((key) => rowValue(key, row)) });
 }
 
 function decodeCursor(cursor: string, sort: SortKey[]): CursorValue[] {
@@ -258,14 +203,10 @@ function decodeCursor(cursor: string, sort: SortKey[]): CursorValue[] {
     new ValidationError("cursor: Is not a cursor of this query (its sort differs, or it was altered)", [
       { field: "cursor", message: "Is not a cursor of this query (its sort differs, or it was altered)" },
     ]);
-  let parsed: { s?: unknown; v?: unknown };
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-  } catch {
-    throw invalid();
-  }
+  const parsed = decodePayload(cursor) as { s?: unknown; v?: unknown } | null | undefined;
   if (
     !parsed ||
+    typeof parsed !== "object" ||
     parsed.s !== sortSignature(sort) ||
     !Array.isArray(parsed.v) ||
     parsed.v.length !== sort.length
