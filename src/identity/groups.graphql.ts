@@ -1,11 +1,11 @@
 // Permission groups in the graph: Group (a Node) with its members, User.groups, Query.groups and
 // the group mutations, over the same GroupService that SCIM's /Groups shares the rows with.
-import { encodeGlobalID, resolveOffsetConnection } from "@pothos/plugin-relay";
-import type { Group } from "../generated/prisma/client.js";
+import { resolveOffsetConnection } from "@pothos/plugin-relay";
+import { globalId } from "../db/ids.js";
 import { builder } from "../graphql/builder.js";
 import type { GraphQLContext } from "../graphql/context.js";
-import { tenantUnique } from "../graphql/tenant.js";
-import { UserRef } from "./identity.graphql.js";
+import type { Group } from "./groups.store.js";
+import { lowerCase, UserRef } from "./identity.graphql.js";
 import { SCOPE_NAMES, SCOPES } from "./scopes.js";
 
 const svc = (ctx: GraphQLContext) => ctx.services.groups;
@@ -21,16 +21,13 @@ const EndpointGroupEnum = builder.enumType("EndpointGroup", {
   ),
 });
 
-export const GroupRef = builder.prismaNode("Group", {
+export const GroupRef = builder.loadableNode("Group", {
   description:
     "A group of the organisation's users, made here or provisioned over SCIM. Its permissions are " +
     "the endpoint groups its members' refresh/access tokens may call.",
-  id: { field: "id" },
-  nullable: true,
-  findUnique: (id, ctx) => {
-    ctx.viewer.require("users:read");
-    return tenantUnique(id, ctx);
-  },
+  id: { resolve: (group) => group.id, parse: lowerCase },
+  load: (ids: string[], ctx: GraphQLContext) => svc(ctx).byIds(ids),
+  sort: (group) => group.id,
   fields: (t) => ({
     groupId: t.exposeString("id", { description: "The group's id in SCIM payloads." }),
     displayName: t.exposeString("displayName"),
@@ -132,7 +129,7 @@ const GroupMembersInput = builder.inputType("GroupMembersInput", {
 
 const DeleteGroupPayload = builder.objectRef<Group>("DeleteGroupPayload").implement({
   fields: (t) => ({
-    deletedGroupId: t.id({ resolve: (group) => encodeGlobalID("Group", group.id) }),
+    deletedGroupId: t.id({ resolve: (group) => globalId("Group", group.id) }),
   }),
 });
 

@@ -2,15 +2,20 @@
 // `permissions` name the endpoint groups their members' refresh/access tokens may call.
 // Every change bumps `version`, which SCIM publishes as the group's ETag.
 import { z } from "zod";
+import { isUniqueViolation } from "../db/errors.js";
+import { isUuid } from "../db/ids.js";
+import { type Sql, type SqlPool, sqlOf } from "../db/sql.js";
 import { ConflictError, NotFoundError } from "../errors.js";
-import type { Group, Prisma, PrismaClient, User } from "../generated/prisma/client.js";
+import type { PrismaClient } from "../generated/prisma/client.js";
 import { inTransaction } from "../scim/scim.query.js";
-import { lockUsers } from "../scim/scim.users.service.js";
 import { parseInput } from "../validation.js";
-import { isUuid } from "./authenticate.js";
+import { type Group, GroupStore } from "./groups.store.js";
 import { ExternalIdSchema } from "./identity.inputs.js";
 import { isScope, SCOPE_NAMES } from "./scopes.js";
+import { type User, UserStore } from "./users.store.js";
 import type { Viewer } from "./viewer.js";
+
+export type { Group } from "./groups.store.js";
 
 /** The most members one call may add or remove. */
 export const MAX_MEMBERS_PER_CALL = 100;
@@ -43,10 +48,16 @@ const MemberIds = z
   .transform((ids) => [...new Set(ids)]);
 
 export class GroupService {
+  private readonly sql: SqlPool;
+  private readonly groups: GroupStore;
+
   constructor(
-    private readonly prisma: PrismaClient,
+    prisma: PrismaClient,
     private readonly viewer: Viewer,
-  ) {}
+  ) {
+    this.sql = sqlOf(prisma);
+    this.groups = new GroupStore(this.sql);
+  }
 
   private get organizationId(): string {
     return this.viewer.organization.id;
@@ -57,52 +68,36 @@ export class GroupService {
     return this.find(id);
   }
 
+  /** The organisation's groups among `ids`, in no particular order (Group nodes' DataLoader). */
+  async byIds(ids: readonly string[]): Promise<Group[]> {
+    this.viewer.require("users:read");
+    return this.groups.byIds(this.organizationId, [...new Set(ids.filter(isUuid))]);
+  }
+
   /** Groups in display-name order from `skip`, with the total (GraphQL's connection). */
   async slice(skip: number, take: number): Promise<{ items: Group[]; total: number }> {
     this.viewer.require("users:read");
-    const where = { organizationId: this.organizationId };
-    const [items, total] = await this.prisma.$transaction([
-      this.prisma.group.findMany({ where, orderBy: [{ displayName: "asc" }, { id: "asc" }], skip, take }),
-      this.prisma.group.count({ where }),
-    ]);
-    return { items, total };
+    return this.groups.page(this.organizationId, skip, take);
   }
 
   /** A group's members in the order they joined, from `skip`, with the total. */
   async members(groupId: string, skip: number, take: number): Promise<{ items: User[]; total: number }> {
     this.viewer.require("users:read");
-    const where = { groupId, group: { organizationId: this.organizationId } };
-    const [rows, total] = await this.prisma.$transaction([
-      this.prisma.groupMember.findMany({
-        where,
-        include: { user: true },
-        orderBy: [{ createdAt: "asc" }, { userId: "asc" }],
-        skip,
-        take,
-      }),
-      this.prisma.groupMember.count({ where }),
-    ]);
-    return { items: rows.map((row) => row.user), total };
+    return this.groups.members(this.organizationId, groupId, skip, take);
   }
 
   /** For each user id, the groups it belongs to (User.groups' DataLoader: one statement). */
   async groupsOfUsers(userIds: readonly string[]): Promise<Group[][]> {
     this.viewer.require("users:read");
-    const rows = await this.prisma.groupMember.findMany({
-      where: { userId: { in: [...userIds] }, group: { organizationId: this.organizationId } },
-      include: { group: true },
-      orderBy: { group: { displayName: "asc" } },
-    });
-    return userIds.map((id) => rows.filter((row) => row.userId === id).map((row) => row.group));
+    const byUser = await this.groups.groupsOfUsers(this.organizationId, userIds);
+    return userIds.map((id) => byUser.get(id) ?? []);
   }
 
   async create(input: CreateGroupInput): Promise<Group> {
     this.viewer.require("org:admin");
     const data = parseInput(CreateGroupInput, input);
     this.viewer.requireGrantable(data.permissions);
-    return this.unique(data, () =>
-      this.prisma.group.create({ data: { ...data, organizationId: this.organizationId } }),
-    );
+    return this.unique(data, () => this.groups.insert(this.organizationId, data));
   }
 
   async update(id: string, input: UpdateGroupInput): Promise<Group> {
@@ -113,19 +108,10 @@ export class GroupService {
     if (data.permissions) this.viewer.requireGrantable([...group.permissions, ...data.permissions]);
     const renamed = data.displayName !== undefined && data.displayName !== group.displayName;
     return this.unique(data, () =>
-      inTransaction(this.prisma, async (tx) => {
-        const updated = await tx.group.update({
-          where: { id },
-          data: { ...data, version: { increment: 1 } },
-        });
+      inTransaction(this.sql, async (tx) => {
+        const updated = await this.written(tx, group.id, data);
         // Members list the group by name in their SCIM `groups`: a rename changes their ETags.
-        if (renamed) {
-          const members = await tx.groupMember.findMany({ where: { groupId: id }, select: { userId: true } });
-          await this.bumpUsers(
-            tx,
-            members.map((m) => m.userId),
-          );
-        }
+        if (renamed) await this.bumpUsers(tx, await new GroupStore(tx).memberIds(group.id));
         return updated;
       }),
     );
@@ -134,16 +120,11 @@ export class GroupService {
   async delete(id: string): Promise<Group> {
     this.viewer.require("org:admin");
     const group = await this.find(id);
-    await inTransaction(this.prisma, async (tx) => {
-      const members = await tx.groupMember.findMany({
-        where: { groupId: group.id },
-        select: { userId: true },
-      });
-      await tx.group.delete({ where: { id: group.id } });
-      await this.bumpUsers(
-        tx,
-        members.map((m) => m.userId),
-      );
+    await inTransaction(this.sql, async (tx) => {
+      const groups = new GroupStore(tx);
+      const members = await groups.memberIds(group.id);
+      await groups.delete(this.organizationId, group.id);
+      await this.bumpUsers(tx, members);
     });
     return group;
   }
@@ -155,13 +136,10 @@ export class GroupService {
     const group = await this.find(groupId);
     this.viewer.requireGrantable(group.permissions);
     await this.requireUsers(ids);
-    return inTransaction(this.prisma, async (tx) => {
+    return inTransaction(this.sql, async (tx) => {
       // The group's row first, then its members' in id order: the order SCIM writes lock in.
-      const updated = await tx.group.update({ where: { id: groupId }, data: { version: { increment: 1 } } });
-      await tx.groupMember.createMany({
-        data: ids.map((userId) => ({ groupId, userId })),
-        skipDuplicates: true,
-      });
+      const updated = await this.written(tx, group.id);
+      await new GroupStore(tx).addMembers(group.id, ids);
       await this.bumpUsers(tx, ids);
       return updated;
     });
@@ -171,40 +149,36 @@ export class GroupService {
   async removeMembers(groupId: string, userIds: string[]): Promise<Group> {
     this.viewer.require("org:admin");
     const ids = parseInput(MemberIds, userIds, "userIds");
-    await this.find(groupId);
-    return inTransaction(this.prisma, async (tx) => {
-      const updated = await tx.group.update({ where: { id: groupId }, data: { version: { increment: 1 } } });
-      const { count } = await tx.groupMember.deleteMany({ where: { groupId, userId: { in: ids } } });
+    const group = await this.find(groupId);
+    return inTransaction(this.sql, async (tx) => {
+      const updated = await this.written(tx, group.id);
+      const count = await new GroupStore(tx).removeMembers(group.id, ids);
       if (count > 0) await this.bumpUsers(tx, ids);
       return updated;
     });
   }
 
+  /** Writes the group's changed columns and a new version: 404 if it went meanwhile. */
+  private async written(tx: Sql, id: string, changes: UpdateGroupColumns = {}): Promise<Group> {
+    const updated = await new GroupStore(tx).update(this.organizationId, id, changes);
+    if (!updated) throw new NotFoundError(`Group ${id} not found`);
+    return updated;
+  }
+
   /** A user's SCIM representation lists its groups, so membership changes bump its version. */
-  private async bumpUsers(tx: Prisma.TransactionClient, userIds: readonly string[]): Promise<void> {
-    if (userIds.length === 0) return;
-    await lockUsers(tx, this.organizationId, userIds);
-    await tx.user.updateMany({
-      where: { id: { in: [...userIds] }, organizationId: this.organizationId },
-      data: { version: { increment: 1 } },
-    });
+  private async bumpUsers(tx: Sql, userIds: readonly string[]): Promise<void> {
+    await new UserStore(tx).bumpVersions(this.organizationId, userIds);
   }
 
   private async find(id: string): Promise<Group> {
-    const group = isUuid(id)
-      ? await this.prisma.group.findFirst({ where: { id, organizationId: this.organizationId } })
-      : null;
+    const group = isUuid(id) ? await this.groups.byId(this.organizationId, id) : undefined;
     if (!group) throw new NotFoundError(`Group ${id} not found`);
     return group;
   }
 
   /** Every id must be a user of the caller's organisation: another tenant's user is "not found". */
   private async requireUsers(ids: string[]): Promise<void> {
-    const found = await this.prisma.user.findMany({
-      where: { id: { in: ids }, organizationId: this.organizationId },
-      select: { id: true },
-    });
-    const known = new Set(found.map((user) => user.id));
+    const known = await new UserStore(this.sql).existingIds(this.organizationId, ids);
     const missing = ids.filter((id) => !known.has(id));
     if (missing.length > 0)
       throw new NotFoundError(`User ${missing.join(", ")} not found`, { userIds: missing });
@@ -217,7 +191,7 @@ export class GroupService {
     try {
       return await write();
     } catch (error) {
-      if ((error as { code?: string }).code === "P2002") {
+      if (isUniqueViolation(error)) {
         throw new ConflictError(
           `A group named ${data.displayName ?? "so"}${data.externalId ? ` or with external id ${data.externalId}` : ""} already exists`,
         );
@@ -226,3 +200,5 @@ export class GroupService {
     }
   }
 }
+
+type UpdateGroupColumns = z.output<typeof UpdateGroupInput>;

@@ -1,6 +1,7 @@
 // Query.users and the user mutations (seed 002's GET /v1/users and PATCH /v1/users/{user_id}),
 // over UserService like the REST routes.
 import { resolveOffsetConnection } from "@pothos/plugin-relay";
+import { anyId } from "../db/ids.js";
 import { builder } from "../graphql/builder.js";
 import { UserRef } from "./identity.graphql.js";
 import { RoleSchema } from "./identity.inputs.js";
@@ -9,11 +10,9 @@ const UserRoleEnum = builder.enumType("UserRole", {
   values: Object.fromEntries(RoleSchema.options.map((role) => [role.toUpperCase(), { value: role }])),
 });
 
-/** A user id as callers may give it: the REST uuid or the User's global id. */
+/** A user id as callers may give it: the REST uuid or the User's global id (else as given: 404). */
 function userIdOf(id: string | number): string {
-  const text = String(id);
-  const decoded = Buffer.from(text, "base64").toString("utf8");
-  return decoded.startsWith("User:") ? decoded.slice("User:".length) : text;
+  return anyId(id, "User") ?? String(id);
 }
 
 builder.queryFields((t) => ({

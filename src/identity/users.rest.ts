@@ -2,11 +2,11 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { PrismaClient, User } from "../generated/prisma/client.js";
+import type { PrismaClient } from "../generated/prisma/client.js";
 import { viewerOf } from "../rest/auth.js";
 import { ErrorBody } from "../rest/openapi.js";
 import { ExternalIdSchema, RoleSchema } from "./identity.inputs.js";
-import { UserService } from "./users.service.js";
+import { type User, UserService } from "./users.service.js";
 
 const UserBody = z
   .object({

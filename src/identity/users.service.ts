@@ -1,6 +1,10 @@
 // The organisation's users. Every read and write is confined to the viewer's organisation.
+
+import { isUniqueViolation } from "../db/errors.js";
+import { isUuid } from "../db/ids.js";
+import { sqlOf } from "../db/sql.js";
 import { ConflictError, NotFoundError } from "../errors.js";
-import type { PrismaClient, User } from "../generated/prisma/client.js";
+import type { PrismaClient } from "../generated/prisma/client.js";
 import {
   type CursorPageQuery,
   type CursorPageResult,
@@ -8,16 +12,15 @@ import {
   type KeyCodec,
   paginate,
 } from "../rest/cursor-pagination.js";
-import { NOT_DELETED_OVER_SCIM } from "../scim/scim.visibility.js";
 import { parseInput } from "../validation.js";
-import { isUuid } from "./authenticate.js";
 import { CreateUserInput, type Role, RoleSchema, UpdateUserInput } from "./identity.inputs.js";
+import { type Organization, OrganizationStore } from "./organizations.store.js";
+import { type User, type UserKey, UserStore } from "./users.store.js";
 import type { Viewer } from "./viewer.js";
 
+export type { User } from "./users.store.js";
 export type Page<T> = { items: T[]; total: number; page: number; pageSize: number };
 export type UserFilter = { externalId?: string };
-
-type UserKey = { createdAt: Date; id: string };
 
 const userKeys: KeyCodec<UserKey> = {
   encode: (key) => [key.createdAt.toISOString(), key.id],
@@ -31,33 +34,38 @@ const userKeys: KeyCodec<UserKey> = {
 };
 
 export class UserService {
+  private readonly users: UserStore;
+  private readonly organizations: OrganizationStore;
+
   constructor(
-    private readonly prisma: PrismaClient,
+    prisma: PrismaClient,
     private readonly viewer: Viewer,
-  ) {}
+  ) {
+    const db = sqlOf(prisma);
+    this.users = new UserStore(db);
+    this.organizations = new OrganizationStore(db);
+  }
+
+  private get organizationId(): string {
+    return this.viewer.organization.id;
+  }
 
   async create(input: CreateUserInput): Promise<User> {
     this.viewer.require("org:admin");
     const data = parseInput(CreateUserInput, input);
     const email = data.email.toLowerCase();
-    const organizationId = this.viewer.organization.id;
-    const existing = await this.prisma.user.findUnique({
-      where: { organizationId_email: { organizationId, email } },
-    });
+    const existing = await this.users.byEmail(this.organizationId, email);
     if (existing) throw new ConflictError(`A user with e-mail ${email} already exists`, { field: "email" });
     try {
-      return await this.prisma.user.create({
-        data: {
-          organizationId,
-          email,
-          displayName: data.displayName,
-          role: data.role,
-          externalId: data.externalId,
-        },
+      return await this.users.insert(this.organizationId, {
+        email,
+        displayName: data.displayName,
+        role: data.role,
+        externalId: data.externalId,
       });
     } catch (error) {
       // Concurrent creates with one e-mail, or an external id already taken.
-      if ((error as { code?: string }).code === "P2002")
+      if (isUniqueViolation(error))
         throw new ConflictError(
           data.externalId === undefined
             ? `A user with e-mail ${email} already exists`
@@ -69,12 +77,29 @@ export class UserService {
 
   async get(id: string): Promise<User> {
     this.viewer.require("users:read");
-    if (!isUuid(id)) throw new NotFoundError(`User ${id} not found`);
-    const user = await this.prisma.user.findFirst({
-      where: { id, organizationId: this.viewer.organization.id },
-    });
+    const user = isUuid(id) ? await this.users.byId(this.organizationId, id) : undefined;
     if (!user) throw new NotFoundError(`User ${id} not found`);
     return user;
+  }
+
+  /**
+   * The organisation's users among `ids`, in no particular order; ids of nothing are left out
+   * (User nodes and every field naming a user: createdBy, members, token owners, one statement
+   * per request). No scope: a user is visible wherever a row names it.
+   */
+  async byIds(ids: readonly string[]): Promise<User[]> {
+    return this.users.byIds(this.organizationId, [...new Set(ids.filter(isUuid))]);
+  }
+
+  /**
+   * The viewer's organisation when `ids` name it; no other is ever visible (Organization nodes,
+   * Viewer.organization).
+   */
+  async organizationsByIds(ids: readonly string[]): Promise<Organization[]> {
+    const own = this.organizationId;
+    if (!ids.some((id) => id.toLowerCase() === own)) return [];
+    const organization = await this.organizations.byId(own);
+    return organization ? [organization] : [];
   }
 
   async list(page: number, pageSize: number, filter: UserFilter = {}): Promise<Page<User>> {
@@ -89,46 +114,15 @@ export class UserService {
    */
   async pageByCursor(query: CursorPageQuery): Promise<CursorPageResult<User>> {
     this.viewer.require("users:read");
-    const organizationId = this.viewer.organization.id;
-    const fetch: FetchRows<User, UserKey> = (direction, from, take) => {
-      const forward = direction === "forward";
-      const beyond = <V>(value: V) => (forward ? { gt: value } : { lt: value });
-      const atOrBeyond = <V>(value: V) => (forward ? { gte: value } : { lte: value });
-      return this.prisma.user.findMany({
-        where: {
-          organizationId,
-          ...NOT_DELETED_OVER_SCIM,
-          ...(from
-            ? {
-                OR: [
-                  { createdAt: beyond(from.key.createdAt) },
-                  {
-                    createdAt: from.key.createdAt,
-                    id: from.inclusive ? atOrBeyond(from.key.id) : beyond(from.key.id),
-                  },
-                ],
-              }
-            : {}),
-        },
-        orderBy: [{ createdAt: forward ? "asc" : "desc" }, { id: forward ? "asc" : "desc" }],
-        take,
-      });
-    };
+    const fetch: FetchRows<User, UserKey> = (direction, from, take) =>
+      this.users.keysetPage(this.organizationId, direction, from, take);
     return paginate(query, userKeys, (user) => ({ createdAt: user.createdAt, id: user.id }), fetch);
   }
 
   /** Users in creation order from `skip`, with the total matching `filter` (GraphQL's connection). */
   async slice(filter: UserFilter, skip: number, take: number): Promise<{ items: User[]; total: number }> {
     this.viewer.require("users:read");
-    const where = {
-      organizationId: this.viewer.organization.id,
-      ...(filter.externalId !== undefined ? { externalId: filter.externalId } : {}),
-    };
-    const [items, total] = await this.prisma.$transaction([
-      this.prisma.user.findMany({ where, orderBy: [{ createdAt: "asc" }, { id: "asc" }], skip, take }),
-      this.prisma.user.count({ where }),
-    ]);
-    return { items, total };
+    return this.users.page(this.organizationId, { externalId: filter.externalId }, skip, take);
   }
 
   async updateRole(id: string, role: Role): Promise<User> {
@@ -142,18 +136,18 @@ export class UserService {
     const patch = parseInput(UpdateUserInput, input);
     const user = await this.get(id);
     if (patch.role !== undefined && user.role === "owner" && patch.role !== "owner") {
-      const owners = await this.prisma.user.count({
-        where: { organizationId: this.viewer.organization.id, role: "owner", active: true },
-      });
+      const owners = await this.users.countActiveOwners(this.organizationId);
       if (owners <= 1) throw new ConflictError("The organisation's last owner cannot lose the owner role");
     }
     try {
-      return await this.prisma.user.update({
-        where: { id: user.id },
-        data: { role: patch.role, externalId: patch.externalId, version: { increment: 1 } },
+      const updated = await this.users.update(this.organizationId, user.id, {
+        role: patch.role,
+        externalId: patch.externalId,
       });
+      if (!updated) throw new NotFoundError(`User ${id} not found`);
+      return updated;
     } catch (error) {
-      if ((error as { code?: string }).code === "P2002")
+      if (isUniqueViolation(error))
         throw new ConflictError(`Another user already has external_id ${patch.externalId}`, {
           field: "external_id",
         });

@@ -3,12 +3,15 @@
 // and are neither shown nor changed here; but joining a group grants them, so adding members
 // needs a caller that holds them itself (Viewer.requireGrantable). A user's SCIM document lists
 // its groups, so every change of membership or of a group's name bumps the users' versions too.
+import { isUniqueViolation } from "../db/errors.js";
+import { isUuid } from "../db/ids.js";
+import { type Sql, type SqlPool, sqlOf } from "../db/sql.js";
 import { NotFoundError } from "../errors.js";
-import type { Group, Prisma, PrismaClient } from "../generated/prisma/client.js";
-import { isUuid } from "../identity/authenticate.js";
+import type { PrismaClient } from "../generated/prisma/client.js";
+import { type Group, GroupStore } from "../identity/groups.store.js";
+import { UserStore } from "../identity/users.store.js";
 import type { Viewer } from "../identity/viewer.js";
 import {
-  type CompiledFilter,
   compileFilterText,
   compileSort,
   filterMentions,
@@ -19,7 +22,7 @@ import {
   returns,
   type ScimDocument,
 } from "./scim.attributes.js";
-import { isUniqueViolation, scimBadRequest, scimConflict } from "./scim.errors.js";
+import { scimBadRequest, scimConflict } from "./scim.errors.js";
 import { applyPatch, type PatchOperation } from "./scim.patch.js";
 import {
   checkIfMatch,
@@ -27,19 +30,11 @@ import {
   inTransaction,
   type ListQuery,
   MAX_CANDIDATES,
-  narrowable,
   selectPage,
 } from "./scim.query.js";
 import { GROUP_RESOURCE, URN } from "./scim.schemas.js";
-import { booleanOf, lockUsers, type Page, type Written } from "./scim.users.service.js";
-import { NOT_DELETED_OVER_SCIM } from "./scim.visibility.js";
-
-type Tx = Prisma.TransactionClient;
-type Member = { userId: string; displayName: string };
-
-const VISIBLE_USER: Prisma.UserWhereInput = NOT_DELETED_OVER_SCIM;
-const NOTHING: Prisma.GroupWhereInput = { id: { in: [] } };
-const ORDER = [{ createdAt: "asc" as const }, { id: "asc" as const }];
+import { type Member, narrowGroups, ScimStore } from "./scim.store.js";
+import { booleanOf, type Page, type Written } from "./scim.users.service.js";
 
 export type GroupFields = {
   displayName: string;
@@ -122,55 +117,21 @@ export function groupFields(doc: unknown, current: Group | null): GroupFields {
   };
 }
 
-const insensitive = (value: string) => ({ equals: value, mode: "insensitive" as const });
-
-/** A where clause every match of `filter` satisfies, or undefined when SQL cannot narrow it. */
-export function narrowGroups(filter: CompiledFilter, prefix = ""): Prisma.GroupWhereInput | undefined {
-  switch (filter.op) {
-    case "and": {
-      const parts = filter.filters.map((f) => narrowGroups(f, prefix)).filter((p) => p !== undefined);
-      return parts.length > 0 ? { AND: parts } : undefined;
-    }
-    case "or": {
-      const parts = filter.filters.map((f) => narrowGroups(f, prefix));
-      return parts.every((p) => p !== undefined) ? { OR: parts as Prisma.GroupWhereInput[] } : undefined;
-    }
-    case "valuePath":
-      return narrowGroups(filter.filter, `${prefix}${filter.steps.map((s) => s.key).join(".")}.`);
-    case "eq":
-      break;
-    default:
-      return undefined;
-  }
-  const { value } = filter;
-  const attribute = `${prefix}${filter.steps.map((s) => s.key).join(".")}`;
-  if (attribute === "external") return typeof value === "boolean" ? { external: value } : undefined;
-  if (typeof value !== "string") return undefined;
-  switch (attribute) {
-    case "id":
-      return isUuid(value) ? { id: value } : NOTHING;
-    case "externalId":
-      return { externalId: value };
-    case "members.value":
-      return isUuid(value) ? { members: { some: { userId: value.toLowerCase() } } } : NOTHING;
-    case "displayName":
-      return narrowable(value) ? { displayName: insensitive(value) } : undefined;
-    default:
-      return undefined;
-  }
-}
-
 function sameMembers(a: readonly string[], b: readonly string[]): boolean {
   const set = new Set(a);
   return a.length === b.length && b.every((id) => set.has(id));
 }
 
 export class ScimGroupService {
+  private readonly sql: SqlPool;
+
   constructor(
-    private readonly prisma: PrismaClient,
+    prisma: PrismaClient,
     private readonly viewer: Viewer,
     private readonly base: string,
-  ) {}
+  ) {
+    this.sql = sqlOf(prisma);
+  }
 
   private get organizationId(): string {
     return this.viewer.organization.id;
@@ -181,26 +142,14 @@ export class ScimGroupService {
     const filter = query.filter === undefined ? null : compileFilterText(GROUP_RESOURCE, query.filter);
     const sort = query.sortBy ? compileSort(GROUP_RESOURCE, query.sortBy, query.sortOrder) : null;
     const withMembers = returns(p, "members");
-    const mine = { organizationId: this.organizationId };
+    const scim = new ScimStore(this.sql);
     if (!filter && !sort) {
-      const [rows, total] = await this.prisma.$transaction([
-        this.prisma.group.findMany({
-          where: mine,
-          orderBy: ORDER,
-          skip: query.startIndex - 1,
-          take: query.count,
-        }),
-        this.prisma.group.count({ where: mine }),
-      ]);
-      const members = withMembers ? await this.membersOf(rows.map((r) => r.id)) : new Map();
-      return { total, resources: rows.map((row) => project(this.document(row, members.get(row.id)), p)) };
+      const { items, total } = await scim.groupsPage(this.organizationId, query.startIndex - 1, query.count);
+      const members = withMembers ? await scim.membersOf(items.map((r) => r.id)) : new Map();
+      return { total, resources: items.map((row) => project(this.document(row, members.get(row.id)), p)) };
     }
     const narrowed = filter ? narrowGroups(filter) : undefined;
-    const rows = await this.prisma.group.findMany({
-      where: narrowed ? { AND: [mine, narrowed] } : mine,
-      orderBy: ORDER,
-      take: MAX_CANDIDATES + 1,
-    });
+    const rows = await scim.groupCandidates(this.organizationId, narrowed, MAX_CANDIDATES + 1);
     if (rows.length > MAX_CANDIDATES) {
       throw scimBadRequest(
         "tooMany",
@@ -208,10 +157,10 @@ export class ScimGroupService {
       );
     }
     const evaluateMembers = filterMentions(filter, "members") || sort?.steps[0]?.key === "members";
-    const early = evaluateMembers ? await this.membersOf(rows.map((r) => r.id)) : null;
+    const early = evaluateMembers ? await scim.membersOf(rows.map((r) => r.id)) : null;
     const candidates = rows.map((row) => ({ row, doc: this.document(row, early?.get(row.id)) }));
     const { total, page } = selectPage(candidates, filter, sort, query);
-    const late = !early && withMembers ? await this.membersOf(page.map((c) => c.row.id)) : null;
+    const late = !early && withMembers ? await scim.membersOf(page.map((c) => c.row.id)) : null;
     return {
       total,
       resources: page.map((c) => project(late ? this.document(c.row, late.get(c.row.id)) : c.doc, p)),
@@ -221,25 +170,24 @@ export class ScimGroupService {
   /** Members are loaded only when returned: Entra ID reads groups with excludedAttributes=members. */
   async get(id: string, p: Projection | null = null): Promise<Written> {
     this.viewer.require("scim");
-    const group = await this.find(this.prisma, id);
-    const members =
-      !p || returns(p, "members") ? ((await this.membersOf([group.id])).get(group.id) ?? []) : [];
+    const group = isUuid(id) ? await new GroupStore(this.sql).byId(this.organizationId, id) : undefined;
+    if (!group) throw new NotFoundError(`Group ${id} not found`);
+    const members = !p || returns(p, "members") ? await this.membersOf(this.sql, group.id) : [];
     return { document: this.document(group, members), version: group.version };
   }
 
   async create(body: unknown): Promise<Written> {
     this.viewer.require("scim");
     const fields = groupFields(body, null);
-    return inTransaction(this.prisma, async (tx) => {
+    return inTransaction(this.sql, async (tx) => {
       await this.assertUnique(tx, fields, null);
       await this.assertUsers(tx, fields.members);
       const { members, ...columns } = fields;
-      const group = await this.unique(() =>
-        tx.group.create({ data: { organizationId: this.organizationId, ...columns } }),
-      );
+      const groups = new GroupStore(tx);
+      const group = await this.unique(() => groups.insert(this.organizationId, columns));
       // A new group's permissions are the column's default: whatever that grants, members get.
       if (members.length > 0) this.viewer.requireGrantable(group.permissions);
-      await tx.groupMember.createMany({ data: members.map((userId) => ({ groupId: group.id, userId })) });
+      await groups.addMembers(group.id, members);
       await this.bumpUsers(tx, members);
       return this.written(tx, group);
     });
@@ -247,24 +195,24 @@ export class ScimGroupService {
 
   async replace(id: string, body: unknown, ifMatch: string | undefined): Promise<Written> {
     this.viewer.require("scim");
-    return inTransaction(this.prisma, async (tx) => {
+    return inTransaction(this.sql, async (tx) => {
       const group = await this.lock(tx, id);
       checkIfMatch(ifMatch, group.version);
       const given = isObject(body) ? getKey(body, "id") : undefined;
       if (given !== undefined && given !== null && given !== group.id) {
         throw scimBadRequest("mutability", `id is read-only: it is ${group.id}, not ${String(given)}`);
       }
-      const members = (await this.membersOf([group.id], tx)).get(group.id) ?? [];
+      const members = await this.membersOf(tx, group.id);
       return this.save(tx, group, members, groupFields(body, group));
     });
   }
 
   async patch(id: string, operations: PatchOperation[], ifMatch: string | undefined): Promise<Written> {
     this.viewer.require("scim");
-    return inTransaction(this.prisma, async (tx) => {
+    return inTransaction(this.sql, async (tx) => {
       const group = await this.lock(tx, id);
       checkIfMatch(ifMatch, group.version);
-      const members = (await this.membersOf([group.id], tx)).get(group.id) ?? [];
+      const members = await this.membersOf(tx, group.id);
       const patched = applyPatch(GROUP_RESOURCE, this.document(group, members), operations, group.id);
       return this.save(tx, group, members, groupFields(patched, group));
     });
@@ -272,23 +220,17 @@ export class ScimGroupService {
 
   async delete(id: string, ifMatch: string | undefined): Promise<void> {
     this.viewer.require("scim");
-    await inTransaction(this.prisma, async (tx) => {
+    await inTransaction(this.sql, async (tx) => {
       const group = await this.lock(tx, id);
       checkIfMatch(ifMatch, group.version);
+      const groups = new GroupStore(tx);
       // The members' documents lose this group: they get new versions.
-      const members = await tx.groupMember.findMany({
-        where: { groupId: group.id },
-        select: { userId: true },
-      });
-      await this.bumpUsers(
-        tx,
-        members.map((m) => m.userId),
-      );
-      await tx.group.delete({ where: { id: group.id } });
+      await this.bumpUsers(tx, await groups.memberIds(group.id));
+      await groups.delete(this.organizationId, group.id);
     });
   }
 
-  private async save(tx: Tx, group: Group, members: Member[], fields: GroupFields): Promise<Written> {
+  private async save(tx: Sql, group: Group, members: Member[], fields: GroupFields): Promise<Written> {
     const before = members.map((m) => m.userId);
     const renamed = group.displayName !== fields.displayName;
     const same =
@@ -306,86 +248,46 @@ export class ScimGroupService {
     if (added.length > 0) this.viewer.requireGrantable(group.permissions);
     await this.assertUnique(tx, fields, group);
     await this.assertUsers(tx, added);
-    if (removed.length > 0)
-      await tx.groupMember.deleteMany({ where: { groupId: group.id, userId: { in: removed } } });
-    if (added.length > 0) {
-      await tx.groupMember.createMany({
-        data: added.map((userId) => ({ groupId: group.id, userId })),
-        skipDuplicates: true,
-      });
-    }
+    const groups = new GroupStore(tx);
+    await groups.removeMembers(group.id, removed);
+    await groups.addMembers(group.id, added);
     // Users who joined or left list other groups now; on a rename, every member's `groups[].display`
     // changes.
     await this.bumpUsers(tx, renamed ? [...new Set([...before, ...fields.members])] : [...added, ...removed]);
     const { members: _members, ...columns } = fields;
-    const updated = await this.unique(() =>
-      tx.group.update({ where: { id: group.id }, data: { ...columns, version: { increment: 1 } } }),
-    );
+    const updated = await this.unique(() => groups.update(this.organizationId, group.id, columns));
+    if (!updated) throw new NotFoundError(`Group ${group.id} not found`);
     return this.written(tx, updated);
   }
 
   /** New versions (ETags) for users whose SCIM document changed with this group's. */
-  private async bumpUsers(tx: Tx, userIds: string[]): Promise<void> {
-    if (userIds.length === 0) return;
-    await lockUsers(tx, this.organizationId, userIds);
-    await tx.user.updateMany({
-      where: { id: { in: userIds }, organizationId: this.organizationId },
-      data: { version: { increment: 1 } },
-    });
+  private async bumpUsers(tx: Sql, userIds: string[]): Promise<void> {
+    await new UserStore(tx).bumpVersions(this.organizationId, userIds);
   }
 
   private document(group: Group, members: Member[] | undefined): ScimDocument {
     return groupDocument(group, members ?? [], this.base);
   }
 
-  private async written(tx: Tx, group: Group): Promise<Written> {
-    const members = (await this.membersOf([group.id], tx)).get(group.id) ?? [];
+  private async written(tx: Sql, group: Group): Promise<Written> {
+    const members = await this.membersOf(tx, group.id);
     return { document: this.document(group, members), version: group.version };
   }
 
-  private async find(db: Tx | PrismaClient, id: string): Promise<Group> {
-    const group = isUuid(id)
-      ? await db.group.findFirst({ where: { id: id.toLowerCase(), organizationId: this.organizationId } })
-      : null;
+  private async lock(tx: Sql, id: string): Promise<Group> {
+    const group = isUuid(id) ? await new ScimStore(tx).lockGroup(this.organizationId, id) : undefined;
     if (!group) throw new NotFoundError(`Group ${id} not found`);
     return group;
   }
 
-  private async lock(tx: Tx, id: string): Promise<Group> {
-    if (isUuid(id)) {
-      await tx.$queryRaw`SELECT id FROM groups WHERE id = ${id.toLowerCase()}::uuid
-        AND organization_id = ${this.organizationId}::uuid FOR UPDATE`;
-    }
-    return this.find(tx, id);
-  }
-
-  private async membersOf(
-    groupIds: string[],
-    db: Tx | PrismaClient = this.prisma,
-  ): Promise<Map<string, Member[]>> {
-    const map = new Map<string, Member[]>();
-    if (groupIds.length === 0) return map;
-    const rows = await db.groupMember.findMany({
-      where: { groupId: { in: groupIds }, user: VISIBLE_USER },
-      select: { groupId: true, userId: true, user: { select: { displayName: true } } },
-      orderBy: [{ createdAt: "asc" }, { userId: "asc" }],
-    });
-    for (const row of rows) {
-      const list = map.get(row.groupId) ?? [];
-      list.push({ userId: row.userId, displayName: row.user.displayName });
-      map.set(row.groupId, list);
-    }
-    return map;
+  private async membersOf(db: Sql, groupId: string): Promise<Member[]> {
+    return (await new ScimStore(db).membersOf([groupId])).get(groupId) ?? [];
   }
 
   /** Members must be visible users of the caller's organisation: 400 invalidValue otherwise. */
-  private async assertUsers(tx: Tx, ids: string[]): Promise<void> {
+  private async assertUsers(tx: Sql, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    const found = await tx.user.findMany({
-      where: { id: { in: ids }, organizationId: this.organizationId, ...VISIBLE_USER },
-      select: { id: true },
-    });
-    const known = new Set(found.map((u) => u.id));
+    const known = await new UserStore(tx).existingIds(this.organizationId, ids, { visibleOverScim: true });
     const missing = ids.filter((id) => !known.has(id));
     if (missing.length > 0)
       throw invalid(`members: ${missing.join(", ")} is not a user of this organisation`);
@@ -396,23 +298,19 @@ export class ScimGroupService {
    * lower(display_name) has the last word); externalId too. Only what the write changes is
    * checked, so a write that keeps the name never fails on it.
    */
-  private async assertUnique(tx: Tx, fields: GroupFields, current: Group | null): Promise<void> {
+  private async assertUnique(tx: Sql, fields: GroupFields, current: Group | null): Promise<void> {
     const name =
       !current || current.displayName.toLowerCase() !== fields.displayName.toLowerCase()
         ? fields.displayName
         : null;
     const externalId = current?.externalId !== fields.externalId ? fields.externalId : null;
     if (name === null && externalId === null) return;
-    const selfId = current?.id ?? null;
-    const clashes = await tx.$queryRaw<Array<{ nameClash: boolean }>>`
-      SELECT (${name}::text IS NOT NULL AND lower(display_name) = lower(${name}::text)) AS "nameClash"
-      FROM groups
-      WHERE organization_id = ${this.organizationId}::uuid
-        AND (${selfId}::uuid IS NULL OR id <> ${selfId}::uuid)
-        AND ((${name}::text IS NOT NULL AND lower(display_name) = lower(${name}::text))
-          OR (${externalId}::text IS NOT NULL AND external_id = ${externalId}::text))
-      LIMIT 1`;
-    const clash = clashes[0];
+    const clash = await new ScimStore(tx).groupClash(
+      this.organizationId,
+      name,
+      externalId,
+      current?.id ?? null,
+    );
     if (!clash) return;
     if (clash.nameClash) throw scimConflict(`A group named ${fields.displayName} already exists`);
     throw scimConflict(`externalId ${fields.externalId} is already taken`);

@@ -1,7 +1,7 @@
 // What Users and Groups share: list parameters (RFC 7644 §3.4.2), the in-memory selection of a
 // page, and ETags (§3.14).
+import type { Sql, SqlPool } from "../db/sql.js";
 import { PreconditionFailedError } from "../errors.js";
-import type { Prisma, PrismaClient } from "../generated/prisma/client.js";
 import {
   type CompiledFilter,
   compareBySort,
@@ -9,7 +9,7 @@ import {
   type ScimDocument,
   type SortSpec,
 } from "./scim.attributes.js";
-import { isRetryable, scimBadRequest } from "./scim.errors.js";
+import { scimBadRequest } from "./scim.errors.js";
 import { DEFAULT_COUNT, MAX_RESULTS } from "./scim.schemas.js";
 
 export type ListQuery = {
@@ -140,15 +140,6 @@ const TRANSACTION_ATTEMPTS = 3;
  * steps, or another surface locking users before groups) PostgreSQL breaks by aborting one
  * transaction: that one runs again, from the start, since it changed nothing.
  */
-export async function inTransaction<T>(
-  prisma: PrismaClient,
-  work: (tx: Prisma.TransactionClient) => Promise<T>,
-): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await prisma.$transaction(work);
-    } catch (error) {
-      if (attempt >= TRANSACTION_ATTEMPTS || !isRetryable(error)) throw error;
-    }
-  }
+export function inTransaction<T>(pool: SqlPool, work: (tx: Sql) => Promise<T>): Promise<T> {
+  return pool.transaction(work, { retries: TRANSACTION_ATTEMPTS - 1 });
 }

@@ -2,12 +2,16 @@
 // show. The primary e-mail is the user's `email`; `roles` are kept as sent (not the gateway role);
 // the enterprise extension is stored whole. A SCIM DELETE deactivates and hides the row instead
 // of deleting it, so what the user made (records, catalog items, audit events) keeps its author.
+import { isUniqueViolation } from "../db/errors.js";
+import { isUuid } from "../db/ids.js";
+import { type Sql, type SqlPool, sqlOf } from "../db/sql.js";
 import { ConflictError, NotFoundError } from "../errors.js";
-import { Prisma, type PrismaClient, type User } from "../generated/prisma/client.js";
-import { isUuid } from "../identity/authenticate.js";
+import type { PrismaClient } from "../generated/prisma/client.js";
+import { ApiKeyStore } from "../identity/api-keys.store.js";
+import { GroupStore } from "../identity/groups.store.js";
+import { type User, UserStore } from "../identity/users.store.js";
 import type { Viewer } from "../identity/viewer.js";
 import {
-  type CompiledFilter,
   compileFilterText,
   compileSort,
   filterMentions,
@@ -18,7 +22,7 @@ import {
   returns,
   type ScimDocument,
 } from "./scim.attributes.js";
-import { isUniqueViolation, scimBadRequest, scimConflict } from "./scim.errors.js";
+import { scimBadRequest, scimConflict } from "./scim.errors.js";
 import { applyPatch, checkSafeValue, type PatchOperation } from "./scim.patch.js";
 import {
   checkIfMatch,
@@ -26,18 +30,11 @@ import {
   inTransaction,
   type ListQuery,
   MAX_CANDIDATES,
-  narrowable,
   selectPage,
 } from "./scim.query.js";
 import { URN, USER_RESOURCE } from "./scim.schemas.js";
-import { DELETED_EMAIL_DOMAIN, NOT_DELETED_OVER_SCIM } from "./scim.visibility.js";
-
-type Tx = Prisma.TransactionClient;
-type GroupRef = { id: string; displayName: string };
-
-const VISIBLE: Prisma.UserWhereInput = NOT_DELETED_OVER_SCIM;
-const NOTHING: Prisma.UserWhereInput = { id: { in: [] } };
-const ORDER = [{ createdAt: "asc" as const }, { id: "asc" as const }];
+import { type GroupRef, narrowUsers, ScimStore } from "./scim.store.js";
+import { DELETED_EMAIL_DOMAIN } from "./scim.visibility.js";
 
 /** The columns a SCIM User maps to. */
 export type UserFields = {
@@ -227,95 +224,22 @@ function unchanged(user: User, fields: UserFields): boolean {
   );
 }
 
-function dataOf(fields: UserFields) {
-  return {
-    ...fields,
-    scimEnterprise:
-      fields.scimEnterprise === null ? Prisma.DbNull : (fields.scimEnterprise as Prisma.InputJsonObject),
-  };
-}
-
-/**
- * Locks users' rows in id order (no-key: memberships referencing them can still be written), so
- * writes bumping the versions of overlapping sets of users wait for each other, never deadlock.
- */
-export async function lockUsers(tx: Tx, organizationId: string, userIds: readonly string[]): Promise<void> {
-  if (userIds.length === 0) return;
-  await tx.$queryRaw`SELECT id FROM users
-    WHERE id = ANY(${[...userIds]}::uuid[]) AND organization_id = ${organizationId}::uuid
-    ORDER BY id FOR NO KEY UPDATE`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// SQL narrowing: a superset of a filter's matches, evaluated exactly in memory afterwards
-
-function path(steps: readonly { key: string }[]): string {
-  return steps.map((s) => s.key).join(".");
-}
-
-const insensitive = (value: string) => ({ equals: value, mode: "insensitive" as const });
-
-/** A where clause every match of `filter` satisfies, or undefined when SQL cannot narrow it. */
-export function narrowUsers(filter: CompiledFilter, prefix = ""): Prisma.UserWhereInput | undefined {
-  switch (filter.op) {
-    case "and": {
-      const parts = filter.filters.map((f) => narrowUsers(f, prefix)).filter((p) => p !== undefined);
-      return parts.length > 0 ? { AND: parts } : undefined;
-    }
-    case "or": {
-      const parts = filter.filters.map((f) => narrowUsers(f, prefix));
-      return parts.every((p) => p !== undefined) ? { OR: parts as Prisma.UserWhereInput[] } : undefined;
-    }
-    case "valuePath":
-      return narrowUsers(filter.filter, `${prefix}${path(filter.steps)}.`);
-    case "eq":
-      break;
-    default:
-      return undefined;
-  }
-  const { value } = filter;
-  const attribute = `${prefix}${path(filter.steps)}`;
-  if (attribute === "active") return typeof value === "boolean" ? { active: value } : undefined;
-  if (typeof value !== "string") return undefined;
-  switch (attribute) {
-    case "id":
-      return isUuid(value) ? { id: value } : NOTHING;
-    case "externalId":
-      return { externalId: value };
-  }
-  if (!narrowable(value)) return undefined;
-  switch (attribute) {
-    case "userName":
-      return { OR: [{ userName: insensitive(value) }, { userName: null, email: insensitive(value) }] };
-    case "emails.value":
-      return { email: insensitive(value) };
-    case "displayName":
-      return { displayName: insensitive(value) };
-    case "name.givenName":
-      return { givenName: insensitive(value) };
-    case "name.familyName":
-      return { familyName: insensitive(value) };
-    default:
-      return undefined;
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 
 export class ScimUserService {
+  private readonly sql: SqlPool;
+
   constructor(
-    private readonly prisma: PrismaClient,
+    prisma: PrismaClient,
     private readonly viewer: Viewer,
     /** Absolute URL of the SCIM base, for `meta.location` and `$ref`s. */
     private readonly base: string,
-  ) {}
+  ) {
+    this.sql = sqlOf(prisma);
+  }
 
   private get organizationId(): string {
     return this.viewer.organization.id;
-  }
-
-  private visible(): Prisma.UserWhereInput {
-    return { organizationId: this.organizationId, ...VISIBLE };
   }
 
   async list(query: ListQuery, p: Projection): Promise<Page> {
@@ -323,21 +247,19 @@ export class ScimUserService {
     const filter = query.filter === undefined ? null : compileFilterText(USER_RESOURCE, query.filter);
     const sort = query.sortBy ? compileSort(USER_RESOURCE, query.sortBy, query.sortOrder) : null;
     const withGroups = returns(p, "groups");
+    const scim = new ScimStore(this.sql);
     if (!filter && !sort) {
-      const where = this.visible();
-      const [rows, total] = await this.prisma.$transaction([
-        this.prisma.user.findMany({ where, orderBy: ORDER, skip: query.startIndex - 1, take: query.count }),
-        this.prisma.user.count({ where }),
-      ]);
-      const groups = withGroups ? await this.groupsOf(rows.map((r) => r.id)) : new Map();
-      return { total, resources: rows.map((row) => project(this.document(row, groups.get(row.id)), p)) };
+      const { items, total } = await scim.usersPage(this.organizationId, query.startIndex - 1, query.count);
+      const groups = withGroups
+        ? await this.groupsOf(
+            this.sql,
+            items.map((r) => r.id),
+          )
+        : new Map();
+      return { total, resources: items.map((row) => project(this.document(row, groups.get(row.id)), p)) };
     }
     const narrowed = filter ? narrowUsers(filter) : undefined;
-    const rows = await this.prisma.user.findMany({
-      where: narrowed ? { AND: [this.visible(), narrowed] } : this.visible(),
-      orderBy: ORDER,
-      take: MAX_CANDIDATES + 1,
-    });
+    const rows = await scim.userCandidates(this.organizationId, narrowed, MAX_CANDIDATES + 1);
     if (rows.length > MAX_CANDIDATES) {
       throw scimBadRequest(
         "tooMany",
@@ -345,10 +267,21 @@ export class ScimUserService {
       );
     }
     const evaluateGroups = filterMentions(filter, "groups") || sort?.steps[0]?.key === "groups";
-    const early = evaluateGroups ? await this.groupsOf(rows.map((r) => r.id)) : null;
+    const early = evaluateGroups
+      ? await this.groupsOf(
+          this.sql,
+          rows.map((r) => r.id),
+        )
+      : null;
     const candidates = rows.map((row) => ({ row, doc: this.document(row, early?.get(row.id)) }));
     const { total, page } = selectPage(candidates, filter, sort, query);
-    const late = !early && withGroups ? await this.groupsOf(page.map((c) => c.row.id)) : null;
+    const late =
+      !early && withGroups
+        ? await this.groupsOf(
+            this.sql,
+            page.map((c) => c.row.id),
+          )
+        : null;
     return {
       total,
       resources: page.map((c) => project(late ? this.document(c.row, late.get(c.row.id)) : c.doc, p)),
@@ -357,17 +290,18 @@ export class ScimUserService {
 
   async get(id: string): Promise<Written> {
     this.viewer.require("scim");
-    const user = await this.find(this.prisma, id);
-    return this.written(this.prisma, user);
+    const user = isUuid(id) ? await new ScimStore(this.sql).visibleUser(this.organizationId, id) : undefined;
+    if (!user) throw new NotFoundError(`User ${id} not found`);
+    return this.written(this.sql, user);
   }
 
   async create(body: unknown): Promise<Written> {
     this.viewer.require("scim");
     const fields = userFields(body, null);
-    return inTransaction(this.prisma, async (tx) => {
+    return inTransaction(this.sql, async (tx) => {
       await this.assertUnique(tx, fields, null);
       const user = await this.unique(() =>
-        tx.user.create({ data: { organizationId: this.organizationId, role: "member", ...dataOf(fields) } }),
+        new UserStore(tx).insert(this.organizationId, { role: "member", ...fields }),
       );
       return this.written(tx, user, []);
     });
@@ -375,7 +309,7 @@ export class ScimUserService {
 
   async replace(id: string, body: unknown, ifMatch: string | undefined): Promise<Written> {
     this.viewer.require("scim");
-    return inTransaction(this.prisma, async (tx) => {
+    return inTransaction(this.sql, async (tx) => {
       const user = await this.lock(tx, id);
       checkIfMatch(ifMatch, user.version);
       checkSameId(body, user.id);
@@ -385,61 +319,45 @@ export class ScimUserService {
 
   async patch(id: string, operations: PatchOperation[], ifMatch: string | undefined): Promise<Written> {
     this.viewer.require("scim");
-    return inTransaction(this.prisma, async (tx) => {
+    return inTransaction(this.sql, async (tx) => {
       const user = await this.lock(tx, id);
       checkIfMatch(ifMatch, user.version);
-      const groups = (await this.groupsOf([user.id], tx)).get(user.id) ?? [];
+      const groups = (await this.groupsOf(tx, [user.id])).get(user.id) ?? [];
       const patched = applyPatch(USER_RESOURCE, this.document(user, groups), operations, user.id);
       return this.save(tx, user, userFields(patched, user), groups);
     });
   }
 
-  /** Deactivates and hides the user: 404 from then on; its name and e-mail are free again. */
+  /**
+   * Deactivates and hides the user: 404 from then on; its name and e-mail are free again. It
+   * leaves its groups (they get new versions) and its API keys are revoked.
+   */
   async delete(id: string, ifMatch: string | undefined): Promise<void> {
     this.viewer.require("scim");
-    await inTransaction(this.prisma, async (tx) => {
+    await inTransaction(this.sql, async (tx) => {
       const user = await this.lock(tx, id);
       checkIfMatch(ifMatch, user.version);
       await this.assertOwnerRemains(tx, user, false);
-      await tx.user.update({
-        where: { id: user.id },
-        data: {
-          active: false,
-          email: `${user.id}${DELETED_EMAIL_DOMAIN}`,
-          userName: null,
-          externalId: null,
-          version: { increment: 1 },
-        },
+      await new UserStore(tx).update(this.organizationId, user.id, {
+        active: false,
+        email: `${user.id}${DELETED_EMAIL_DOMAIN}`,
+        userName: null,
+        externalId: null,
       });
-      const memberships = await tx.groupMember.findMany({
-        where: { userId: user.id },
-        select: { groupId: true },
-      });
-      await tx.groupMember.deleteMany({ where: { userId: user.id } });
-      await tx.group.updateMany({
-        where: { id: { in: memberships.map((m) => m.groupId) } },
-        data: { version: { increment: 1 } },
-      });
-      await tx.apiKey.updateMany({
-        where: { userId: user.id, revokedAt: null },
-        data: { revokedAt: new Date() },
-      });
+      await new GroupStore(tx).removeFromAllGroups(user.id);
+      await new ApiKeyStore(tx).revokeAllOfUser(user.id);
     });
   }
 
-  private async save(tx: Tx, user: User, fields: UserFields, groups?: GroupRef[]): Promise<Written> {
+  private async save(tx: Sql, user: User, fields: UserFields, groups?: GroupRef[]): Promise<Written> {
     if (unchanged(user, fields)) return this.written(tx, user, groups);
     await this.assertUnique(tx, fields, user.id);
     await this.assertOwnerRemains(tx, user, fields.active);
-    const updated = await this.unique(() =>
-      tx.user.update({ where: { id: user.id }, data: { ...dataOf(fields), version: { increment: 1 } } }),
-    );
+    const updated = await this.unique(() => new UserStore(tx).update(this.organizationId, user.id, fields));
+    if (!updated) throw new NotFoundError(`User ${user.id} not found`);
     // The user's groups show its displayName as `members[].display`: their versions change too.
     if (user.displayName !== fields.displayName) {
-      await tx.group.updateMany({
-        where: { organizationId: this.organizationId, members: { some: { userId: user.id } } },
-        data: { version: { increment: 1 } },
-      });
+      await new GroupStore(tx).bumpGroupsOf(this.organizationId, user.id);
     }
     return this.written(tx, updated, groups);
   }
@@ -448,69 +366,28 @@ export class ScimUserService {
     return userDocument(user, groups ?? [], this.base);
   }
 
-  private async written(db: Tx | PrismaClient, user: User, groups?: GroupRef[]): Promise<Written> {
-    const list = groups ?? (await this.groupsOf([user.id], db)).get(user.id) ?? [];
+  private async written(db: Sql, user: User, groups?: GroupRef[]): Promise<Written> {
+    const list = groups ?? (await this.groupsOf(db, [user.id])).get(user.id) ?? [];
     return { document: this.document(user, list), version: user.version };
   }
 
-  private async find(db: Tx | PrismaClient, id: string): Promise<User> {
-    const user = isUuid(id)
-      ? await db.user.findFirst({ where: { id: id.toLowerCase(), ...this.visible() } })
-      : null;
+  /** The user, locked until the transaction ends (its groups key-share locked first). */
+  private async lock(tx: Sql, id: string): Promise<User> {
+    const user = isUuid(id) ? await new ScimStore(tx).lockUser(this.organizationId, id) : undefined;
     if (!user) throw new NotFoundError(`User ${id} not found`);
     return user;
   }
 
-  /**
-   * The user, locked until the transaction ends: concurrent changes of one user serialise. Its
-   * groups are key-share locked first, in id order: a rename or delete bumps their versions, and
-   * group writes lock the group before its members, so taking the user first could deadlock.
-   */
-  private async lock(tx: Tx, id: string): Promise<User> {
-    if (isUuid(id)) {
-      await tx.$queryRaw`SELECT id FROM groups
-        WHERE organization_id = ${this.organizationId}::uuid
-          AND id IN (SELECT group_id FROM group_members WHERE user_id = ${id.toLowerCase()}::uuid)
-        ORDER BY id FOR KEY SHARE`;
-      await tx.$queryRaw`SELECT id FROM users WHERE id = ${id.toLowerCase()}::uuid
-        AND organization_id = ${this.organizationId}::uuid FOR UPDATE`;
-    }
-    return this.find(tx, id);
-  }
-
-  private async groupsOf(
-    userIds: string[],
-    db: Tx | PrismaClient = this.prisma,
-  ): Promise<Map<string, GroupRef[]>> {
-    const map = new Map<string, GroupRef[]>();
-    if (userIds.length === 0) return map;
-    const rows = await db.groupMember.findMany({
-      where: { userId: { in: userIds }, group: { organizationId: this.organizationId } },
-      select: { userId: true, group: { select: { id: true, displayName: true } } },
-      orderBy: [{ group: { displayName: "asc" } }, { groupId: "asc" }],
-    });
-    for (const row of rows) {
-      const list = map.get(row.userId) ?? [];
-      list.push(row.group);
-      map.set(row.userId, list);
-    }
-    return map;
+  private groupsOf(db: Sql, userIds: string[]): Promise<Map<string, GroupRef[]>> {
+    return new ScimStore(db).groupsOfUsers(this.organizationId, userIds);
   }
 
   /**
    * userName is unique per organisation case-insensitively (a user without one answers to its
    * e-mail); the e-mail and externalId are unique too. 409 uniqueness names the clash.
    */
-  private async assertUnique(tx: Tx, fields: UserFields, selfId: string | null): Promise<void> {
-    const clashes = await tx.$queryRaw<Array<{ userName: string; email: string; externalId: string | null }>>`
-      SELECT coalesce(user_name, email) AS "userName", email, external_id AS "externalId" FROM users
-      WHERE organization_id = ${this.organizationId}::uuid
-        AND (${selfId}::uuid IS NULL OR id <> ${selfId}::uuid)
-        AND (lower(coalesce(user_name, email)) = lower(${fields.userName})
-          OR email = ${fields.email}
-          OR (${fields.externalId}::text IS NOT NULL AND external_id = ${fields.externalId}))
-      LIMIT 1`;
-    const clash = clashes[0];
+  private async assertUnique(tx: Sql, fields: UserFields, selfId: string | null): Promise<void> {
+    const clash = await new ScimStore(tx).userClash(this.organizationId, fields, selfId);
     if (!clash) return;
     if (clash.userName.toLowerCase() === fields.userName.toLowerCase()) {
       throw scimConflict(`userName ${fields.userName} is already taken`);
@@ -520,11 +397,9 @@ export class ScimUserService {
   }
 
   /** The organisation keeps at least one active owner: SCIM may not deactivate or delete the last. */
-  private async assertOwnerRemains(tx: Tx, user: User, active: boolean): Promise<void> {
+  private async assertOwnerRemains(tx: Sql, user: User, active: boolean): Promise<void> {
     if (active || !user.active || user.role !== "owner") return;
-    const others = await tx.user.count({
-      where: { organizationId: this.organizationId, role: "owner", active: true, id: { not: user.id } },
-    });
+    const others = await new UserStore(tx).countActiveOwners(this.organizationId, user.id);
     if (others === 0) {
       throw new ConflictError("The organisation's last active owner cannot be deactivated or deleted");
     }
