@@ -1,6 +1,6 @@
 // Permission groups in the graph: Group (a Node) with its members, User.groups, Query.groups and
 // the group mutations, over the same GroupService that SCIM's /Groups shares the rows with.
-import { resolveOffsetConnection } from "@pothos/plugin-relay";
+import { offsetForArgs, resolveOffsetConnection } from "@pothos/plugin-relay";
 import { globalId } from "../db/ids.js";
 import { builder } from "../graphql/builder.js";
 import type { GraphQLContext } from "../graphql/context.js";
@@ -20,6 +20,17 @@ const EndpointGroupEnum = builder.enumType("EndpointGroup", {
     ]),
   ),
 });
+
+const GroupMemberConnection = builder.connectionObject(
+  {
+    type: UserRef,
+    name: "GroupMemberConnection",
+    fields: (c) => ({
+      totalCount: c.int({ resolve: (conn) => (conn as unknown as ConnectionTotal).totalCount }),
+    }),
+  },
+  { name: "GroupMemberConnectionEdge" },
+);
 
 export const GroupRef = builder.loadableNode("Group", {
   description:
@@ -43,27 +54,25 @@ export const GroupRef = builder.loadableNode("Group", {
     version: t.exposeInt("version", { description: "Bumped by every change; SCIM's ETag." }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
-    members: t.connection(
-      {
-        type: UserRef,
-        description: "The group's members in the order they joined.",
-        resolve: async (group, args, ctx) => {
-          let total = 0;
-          const connection = await resolveOffsetConnection({ args }, async ({ offset, limit }) => {
-            const slice = await svc(ctx).members(group.id, offset, limit);
-            total = slice.total;
-            return slice.items;
-          });
-          return Object.assign(connection, { totalCount: total });
-        },
+    members: t.loadable({
+      type: GroupMemberConnection,
+      description: "The group's members in the order they joined.",
+      args: t.arg.connectionArgs(),
+      // One loader per selection path, so that every group of a page shares its page arguments.
+      byPath: true,
+      load: async (groupIds: string[], ctx: GraphQLContext, args) => {
+        const { offset, limit } = offsetForArgs({ args });
+        const pages = await svc(ctx).membersOfGroups(groupIds, offset, limit);
+        return Promise.all(
+          pages.map(async (page) =>
+            Object.assign(await resolveOffsetConnection({ args }, () => page.items), {
+              totalCount: page.total,
+            }),
+          ),
+        );
       },
-      {
-        name: "GroupMemberConnection",
-        fields: (c) => ({
-          totalCount: c.int({ resolve: (conn) => (conn as unknown as ConnectionTotal).totalCount }),
-        }),
-      },
-    ),
+      resolve: (group) => group.id,
+    }),
   }),
 });
 

@@ -112,22 +112,36 @@ export class GroupStore {
     return { items: rows.map(parseGroup), total };
   }
 
-  /** A group's members in the order they joined, from `skip`, with the total. */
-  async members(
+  /**
+   * For each of the organisation's groups among `groupIds`, its members in the order they joined
+   * from `skip` (at most `take`), with its member count: one statement for every group of a page.
+   */
+  async memberPages(
     organizationId: string,
-    groupId: string,
+    groupIds: readonly string[],
     skip: number,
     take: number,
-  ): Promise<{ items: User[]; total: number }> {
-    const { rows, total } = await offsetPage<UserRow>(this.db, {
-      select: USER_COLUMNS,
-      from: sql`group_members gm JOIN groups g ON g.id = gm.group_id JOIN users u ON u.id = gm.user_id`,
-      where: sql`gm.group_id = ${groupId}::uuid AND g.organization_id = ${organizationId}::uuid`,
-      orderBy: sql`gm.created_at, gm.user_id`,
-      skip,
-      take,
-    });
-    return { items: rows.map(parseUser), total };
+  ): Promise<Map<string, { items: User[]; total: number }>> {
+    const pages = new Map<string, { items: User[]; total: number }>();
+    if (groupIds.length === 0) return pages;
+    const rows = await this.db.rows<Partial<UserRow> & { member_of: string; total: string }>(
+      sql`SELECT g.id AS member_of, c.total, p.*
+        FROM groups g
+        CROSS JOIN LATERAL (SELECT count(*) AS total FROM group_members gm WHERE gm.group_id = g.id) c
+        LEFT JOIN LATERAL (
+          SELECT ${USER_COLUMNS}, gm.created_at AS joined_at FROM group_members gm JOIN users u ON u.id = gm.user_id
+          WHERE gm.group_id = g.id ORDER BY gm.created_at, gm.user_id OFFSET ${skip} LIMIT ${take}
+        ) p ON true
+        WHERE g.id = ANY(${[...groupIds]}::uuid[]) AND g.organization_id = ${organizationId}::uuid
+        ORDER BY g.id, p.joined_at, p.id`,
+      { name: "groups.memberPages" },
+    );
+    for (const row of rows) {
+      const page = pages.get(row.member_of) ?? { items: [], total: Number(row.total) };
+      if (row.id) page.items.push(parseUser(row as UserRow));
+      pages.set(row.member_of, page);
+    }
+    return pages;
   }
 
   /** For each of `userIds`, its groups by display name (one statement for them all). */
