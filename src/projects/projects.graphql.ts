@@ -1,20 +1,47 @@
 // Projects, members and User.projects in the graph, over the same ProjectService as /v1/projects.
-// Project.members is a Prisma relation connection (members and their users are selected with
-// the page's projects); User.projects goes through a DataLoader: one statement per page of users.
-import { resolveOffsetConnection } from "@pothos/plugin-relay";
+// Projects and members are loadable nodes; Project.members is one keyset window per project, and
+// the projects of a page asking the same window share one statement (as User.projects does).
+import {
+  type ResolveCursorConnectionArgs,
+  resolveCursorConnection,
+  resolveOffsetConnection,
+} from "@pothos/plugin-relay";
+import { decodeCursor, encodeCursor } from "../db/cursor.js";
+import { anyId, globalId, isUuid } from "../db/ids.js";
+import { ValidationError } from "../errors.js";
 import { builder } from "../graphql/builder.js";
 import type { GraphQLContext } from "../graphql/context.js";
-import { tenantUnique } from "../graphql/tenant.js";
 import { UserRef } from "../identity/identity.graphql.js";
 import { PROJECT_ROLES, PROJECT_STATUSES } from "./projects.inputs.js";
+import type { MemberWithUser, Project } from "./projects.service.js";
 
 const svc = (ctx: GraphQLContext) => ctx.services.projects;
 
 /** An id as callers may give it: the REST uuid or the global id of `type`. */
 export function idOf(id: string | number, type: string): string {
-  const text = String(id);
-  const decoded = Buffer.from(text, "base64").toString("utf8");
-  return decoded.startsWith(`${type}:`) ? decoded.slice(type.length + 1) : text;
+  return anyId(id, type) ?? String(id);
+}
+
+/** A member's place in its project's list: when it joined, then its id. */
+function memberCursor(member: MemberWithUser): string {
+  return encodeCursor([member.createdAt.toISOString(), member.id]);
+}
+
+function memberKey(cursor: string, field: "after" | "before"): { createdAt: Date; id: string } {
+  const value = decodeCursor(cursor);
+  if (
+    Array.isArray(value) &&
+    value.length === 2 &&
+    typeof value[0] === "string" &&
+    !Number.isNaN(Date.parse(value[0])) &&
+    typeof value[1] === "string" &&
+    isUuid(value[1])
+  ) {
+    return { createdAt: new Date(value[0]), id: value[1] };
+  }
+  throw new ValidationError(`Invalid cursor: ${cursor}`, [
+    { field, message: "Is not a cursor of this list" },
+  ]);
 }
 
 const ProjectRoleEnum = builder.enumType("ProjectRole", {
@@ -25,14 +52,12 @@ const ProjectStatusEnum = builder.enumType("ProjectStatus", {
   values: Object.fromEntries(PROJECT_STATUSES.map((status) => [status.toUpperCase(), { value: status }])),
 });
 
-export const ProjectRef = builder.prismaNode("Project", {
+export const ProjectRef = builder.loadableNode("Project", {
   description: "A project of the organisation, with members.",
-  id: { field: "id" },
-  nullable: true,
-  findUnique: (id, ctx) => {
-    ctx.viewer.require("projects:read");
-    return tenantUnique(id, ctx);
-  },
+  id: { resolve: (p: Project) => p.id },
+  load: (ids: string[], ctx: GraphQLContext) => svc(ctx).findMany(ids),
+  isTypeOf: (value) =>
+    typeof value === "object" && value !== null && "archivedAt" in value && "externalId" in value,
   fields: (t) => ({
     projectId: t.exposeString("id", { description: "The project's id in REST payloads." }),
     name: t.exposeString("name"),
@@ -45,42 +70,69 @@ export const ProjectRef = builder.prismaNode("Project", {
     archivedAt: t.expose("archivedAt", { type: "DateTime", nullable: true }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
-    members: t.relatedConnection(
-      "members",
-      { cursor: "id", totalCount: true, query: { orderBy: [{ createdAt: "asc" }, { id: "asc" }] } },
-      { name: "ProjectMemberConnection" },
-    ),
   }),
 });
 
-export const ProjectMemberRef = builder.prismaNode("ProjectMember", {
+export const ProjectMemberRef = builder.loadableNode("ProjectMember", {
   description: "A user's membership of a project.",
-  id: { field: "id" },
-  nullable: true,
-  findUnique: (id, ctx) => {
-    ctx.viewer.require("projects:read");
-    return tenantUnique(id, ctx);
-  },
+  id: { resolve: (m: MemberWithUser) => m.id },
+  load: (ids: string[], ctx: GraphQLContext) => svc(ctx).membersById(ids),
+  isTypeOf: (value) => typeof value === "object" && value !== null && "projectId" in value && "role" in value,
   fields: (t) => ({
     role: t.field({ type: ProjectRoleEnum, resolve: (m) => m.role as (typeof PROJECT_ROLES)[number] }),
-    user: t.relation("user"),
-    project: t.relation("project"),
+    user: t.field({ type: UserRef, resolve: (m) => m.userId }),
+    project: t.field({ type: ProjectRef, resolve: (m) => m.projectId }),
     addedAt: t.expose("createdAt", { type: "DateTime" }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
   }),
 });
 
+type ConnectionTotal = { totalCount: number };
+
+builder.objectFields(ProjectRef, (t) => ({
+  members: t.connection(
+    {
+      type: ProjectMemberRef,
+      resolve: async (project, args, ctx) => {
+        let total = 0;
+        const connection = await resolveCursorConnection(
+          { args, toCursor: memberCursor },
+          async ({
+            before,
+            after,
+            limit,
+            inverted,
+          }: ResolveCursorConnectionArgs): Promise<MemberWithUser[]> => {
+            const window = await svc(ctx).membersWindow(project.id, {
+              ...(after ? { after: memberKey(after, "after") } : {}),
+              ...(before ? { before: memberKey(before, "before") } : {}),
+              limit,
+              inverted,
+            });
+            total = window.total;
+            return window.members;
+          },
+        );
+        return Object.assign(connection, { totalCount: total });
+      },
+    },
+    {
+      name: "ProjectMemberConnection",
+      fields: (c) => ({
+        totalCount: c.int({ resolve: (conn) => (conn as unknown as ConnectionTotal).totalCount }),
+      }),
+    },
+  ),
+}));
+
 builder.objectFields(UserRef, (t) => ({
   projects: t.loadableList({
     type: ProjectRef,
     description: "The active projects the user is a member of (requires projects:read).",
-    load: async (userIds: string[], ctx: GraphQLContext) =>
-      (await svc(ctx).membershipsOfUsers(userIds)).map((memberships) => memberships.map((m) => m.project)),
+    load: (userIds: string[], ctx: GraphQLContext) => svc(ctx).activeProjectsOfUsers(userIds),
     resolve: (user) => user.id,
   }),
 }));
-
-type ConnectionTotal = { totalCount: number };
 
 builder.queryFields((t) => ({
   projects: t.connection(
@@ -153,12 +205,8 @@ const RemoveProjectMemberPayload = builder
   .objectRef<{ id: string; projectId: string }>("RemoveProjectMemberPayload")
   .implement({
     fields: (t) => ({
-      removedMemberId: t.id({ resolve: (m) => Buffer.from(`ProjectMember:${m.id}`).toString("base64") }),
-      project: t.prismaField({
-        type: "Project",
-        resolve: (query, m, _args, ctx) =>
-          ctx.prisma.project.findUniqueOrThrow({ ...query, where: { id: m.projectId } }),
-      }),
+      removedMemberId: t.id({ resolve: (m) => globalId("ProjectMember", m.id) }),
+      project: t.field({ type: ProjectRef, resolve: (m) => m.projectId }),
     }),
   });
 

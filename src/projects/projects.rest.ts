@@ -3,12 +3,12 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { PrismaClient, Project } from "../generated/prisma/client.js";
+import type { PrismaClient } from "../generated/prisma/client.js";
 import { ExternalIdSchema } from "../identity/identity.inputs.js";
 import { viewerOf } from "../rest/auth.js";
 import { ErrorBody } from "../rest/openapi.js";
 import { PROJECT_STATUSES, ProjectRoleSchema } from "./projects.inputs.js";
-import { type MemberWithUser, ProjectService } from "./projects.service.js";
+import { type MemberWithUser, type Project, ProjectService } from "./projects.service.js";
 
 const ProjectBody = z
   .object({

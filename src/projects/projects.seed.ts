@@ -2,10 +2,11 @@
 // @Project Hub folder (the archived one's is hidden until it is restored).
 import { createProjectFolder } from "../catalog/catalog.projects.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
+import { ProjectStore } from "./projects.store.js";
 
 export async function seedProjectsDemo(prisma: PrismaClient, organizationId: string): Promise<void> {
-  const users = await prisma.user.findMany({ where: { organizationId }, orderBy: { createdAt: "asc" } });
-  const [owner, ...others] = users;
+  const store = ProjectStore.of(prisma);
+  const [owner, ...others] = await store.organizationUserIds(organizationId);
   if (!owner) return;
   const projects: Array<{ name: string; description: string; externalId: string; status?: string }> = [
     { name: "Supplier onboarding", description: "Qualify the new polymer suppliers", externalId: "PRJ-1001" },
@@ -23,26 +24,24 @@ export async function seedProjectsDemo(prisma: PrismaClient, organizationId: str
   ];
   const roles = ["editor", "viewer", "editor"] as const;
   for (const [index, project] of projects.entries()) {
-    await prisma.$transaction(async (tx) => {
-      const created = await tx.project.create({
-        data: {
-          organizationId,
-          ...project,
-          archivedAt: project.status === "archived" ? new Date() : null,
-          members: {
-            create: [
-              { organizationId, userId: owner.id, role: "owner" },
-              ...others
-                .filter((_, i) => (i + index) % 2 === 0)
-                .map((user, i) => ({
-                  organizationId,
-                  userId: user.id,
-                  role: roles[i % roles.length] ?? "viewer",
-                })),
-            ],
-          },
-        },
+    await store.transaction(async (inTx, tx) => {
+      const created = await inTx.insertWithOwner({
+        organizationId,
+        name: project.name,
+        description: project.description,
+        externalId: project.externalId,
+        ownerId: owner,
+        status: project.status,
+        archived: project.status === "archived",
       });
+      for (const [i, userId] of others.filter((_, n) => (n + index) % 2 === 0).entries()) {
+        await inTx.insertMember({
+          organizationId,
+          projectId: created.id,
+          userId,
+          role: roles[i % roles.length] ?? "viewer",
+        });
+      }
       await createProjectFolder(tx, created);
     });
   }

@@ -2,10 +2,12 @@
 // asked for, and its membership is frozen (409) until it is restored with status "active".
 // Every project has a catalog folder, `@Project Hub/<name>`, created and renamed with it in the
 // same transaction (src/catalog/catalog.projects.ts); archiving hides it from the catalog.
+import DataLoader from "dataloader";
 import { createProjectFolder, syncProjectFolder } from "../catalog/catalog.projects.js";
+import { translateDatabaseError } from "../db/errors.js";
+import { isUuid } from "../db/ids.js";
 import { ConflictError, NotFoundError } from "../errors.js";
-import type { Prisma, PrismaClient, Project, ProjectMember, User } from "../generated/prisma/client.js";
-import { isUuid } from "../identity/authenticate.js";
+import type { PrismaClient } from "../generated/prisma/client.js";
 import type { Viewer } from "../identity/viewer.js";
 import { parseInput } from "../validation.js";
 import {
@@ -15,26 +17,26 @@ import {
   ProjectRoleSchema,
   UpdateProjectInput,
 } from "./projects.inputs.js";
+import { type MemberWindow, type MemberWithUser, type Project, ProjectStore } from "./projects.store.js";
 
-/**
- * Membership changes of one project run one at a time: the row lock makes a concurrent PUT of
- * the same user see the first one's member, and keeps two removals from taking the last owner.
- */
-async function lockProject(tx: Prisma.TransactionClient, projectId: string): Promise<void> {
-  await tx.$queryRaw`SELECT id FROM projects WHERE id = ${projectId}::uuid FOR UPDATE`;
-}
-
-/** Interactive transactions wait for a connection: generous, since PGlite has only one. */
-const TX_OPTIONS = { maxWait: 30_000, timeout: 60_000 } as const;
-
-export type MemberWithUser = ProjectMember & { user: User };
+export type { MemberWindow, MemberWithUser, Project, ProjectMember } from "./projects.store.js";
 export type Slice<T> = { items: T[]; total: number };
 
 export class ProjectService {
+  private readonly store: ProjectStore;
+
   constructor(
-    private readonly prisma: PrismaClient,
+    prisma: PrismaClient,
     private readonly viewer: Viewer,
-  ) {}
+  ) {
+    this.store = ProjectStore.of(prisma);
+  }
+
+  /** Members windows keyed by their window: a page of projects asking the same window is one batch. */
+  private readonly memberWindows = new Map<
+    string,
+    DataLoader<string, { members: MemberWithUser[]; total: number }>
+  >();
 
   private get organizationId(): string {
     return this.viewer.organization.id;
@@ -43,25 +45,13 @@ export class ProjectService {
   async list(input: ProjectListInput): Promise<Slice<Project>> {
     this.viewer.require("projects:read");
     const query = parseInput(ProjectListInput, input);
-    const where: Prisma.ProjectWhereInput = {
-      organizationId: this.organizationId,
-      ...(query.externalId !== undefined ? { externalId: query.externalId } : {}),
-      ...(query.status !== undefined
-        ? { status: query.status }
-        : query.includeArchived
-          ? {}
-          : { status: "active" }),
-    };
-    const [items, total] = await this.prisma.$transaction([
-      this.prisma.project.findMany({
-        where,
-        orderBy: [{ createdAt: "asc" }, { id: "asc" }],
-        skip: query.skip,
-        take: query.take,
-      }),
-      this.prisma.project.count({ where }),
-    ]);
-    return { items, total };
+    const status = query.status ?? (query.includeArchived ? undefined : "active");
+    return this.store.page(
+      this.organizationId,
+      { externalId: query.externalId, status },
+      query.skip,
+      query.take,
+    );
   }
 
   /** Archived projects stay readable by id. */
@@ -70,26 +60,38 @@ export class ProjectService {
     return this.find(id);
   }
 
+  /** For DataLoaders and node(id:): null for ids that are not this organisation's projects. */
+  async findMany(ids: readonly string[]): Promise<Array<Project | null>> {
+    this.viewer.require("projects:read");
+    const rows = await this.store.byIds(this.organizationId, ids.filter(isUuid));
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
+  }
+
+  /** For DataLoaders and node(id:): null for ids that are not this organisation's memberships. */
+  async membersById(ids: readonly string[]): Promise<Array<MemberWithUser | null>> {
+    this.viewer.require("projects:read");
+    const rows = await this.store.membersByIds(this.organizationId, ids.filter(isUuid));
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
+  }
+
   async create(input: CreateProjectInput): Promise<Project> {
     this.viewer.require("projects:write");
     const data = parseInput(CreateProjectInput, input);
     return this.uniqueExternalId(data.externalId, () =>
-      this.prisma.$transaction(async (tx) => {
-        const project = await tx.project.create({
-          data: {
-            organizationId: this.organizationId,
-            name: data.name,
-            description: data.description ?? null,
-            externalId: data.externalId ?? null,
-            // Whoever creates a project owns it, so every project starts with an owner.
-            members: {
-              create: { organizationId: this.organizationId, userId: this.viewer.user.id, role: "owner" },
-            },
-          },
+      this.store.transaction(async (store, tx) => {
+        // Whoever creates a project owns it, so every project starts with an owner.
+        const project = await store.insertWithOwner({
+          organizationId: this.organizationId,
+          name: data.name,
+          description: data.description ?? null,
+          externalId: data.externalId ?? null,
+          ownerId: this.viewer.user.id,
         });
         await createProjectFolder(tx, project);
         return project;
-      }, TX_OPTIONS),
+      }),
     );
   }
 
@@ -100,53 +102,57 @@ export class ProjectService {
     const statusChange =
       patch.status === undefined || patch.status === project.status
         ? {}
-        : { status: patch.status, archivedAt: patch.status === "archived" ? new Date() : null };
+        : { status: patch.status, archived: patch.status === "archived" };
     return this.uniqueExternalId(patch.externalId, () =>
-      this.prisma.$transaction(async (tx) => {
-        const updated = await tx.project.update({
-          where: { id: project.id },
-          data: {
-            name: patch.name,
-            description: patch.description,
-            externalId: patch.externalId,
-            ...statusChange,
-          },
+      this.store.transaction(async (store, tx) => {
+        const updated = await store.update(this.organizationId, project.id, {
+          name: patch.name,
+          description: patch.description,
+          externalId: patch.externalId,
+          ...statusChange,
         });
+        if (!updated) throw new NotFoundError(`Project ${id} not found`);
         // A rename renames the folder (its subtree moves); a restore makes sure it exists.
         if (updated.name !== project.name || (updated.status === "active" && project.status !== "active")) {
           await syncProjectFolder(tx, updated);
         }
         return updated;
-      }, TX_OPTIONS),
+      }),
     );
   }
 
   /** DELETE: archives. Archiving an archived project changes nothing (and is no error). */
   async archive(id: string): Promise<Project> {
     this.viewer.require("projects:write");
-    const project = await this.find(id);
-    if (project.status === "archived") return project;
-    return this.prisma.project.update({
-      where: { id: project.id },
-      data: { status: "archived", archivedAt: new Date() },
-    });
+    const archived = isUuid(id) ? await this.store.archive(this.organizationId, id) : undefined;
+    return archived ?? this.find(id);
   }
 
   async members(projectId: string, skip: number, take: number): Promise<Slice<MemberWithUser>> {
     this.viewer.require("projects:read");
     const project = await this.find(projectId);
-    const where = { projectId: project.id };
-    const [items, total] = await this.prisma.$transaction([
-      this.prisma.projectMember.findMany({
-        where,
-        include: { user: true },
-        orderBy: [{ createdAt: "asc" }, { id: "asc" }],
-        skip,
-        take,
-      }),
-      this.prisma.projectMember.count({ where }),
-    ]);
-    return { items, total };
+    return this.store.membersPage(project.id, skip, take);
+  }
+
+  /**
+   * One keyset window of a project's members and their total (GraphQL Project.members): the
+   * projects of a page that ask for the same window are fetched in one statement.
+   */
+  async membersWindow(
+    projectId: string,
+    window: MemberWindow,
+  ): Promise<{ members: MemberWithUser[]; total: number }> {
+    this.viewer.require("projects:read");
+    const key = JSON.stringify(window);
+    let loader = this.memberWindows.get(key);
+    if (!loader) {
+      loader = new DataLoader(async (ids) => {
+        const windows = await this.store.membersOfProjects(ids, window);
+        return ids.map((id) => windows.get(id) ?? { members: [], total: 0 });
+      });
+      this.memberWindows.set(key, loader);
+    }
+    return loader.load(projectId);
   }
 
   /** PUT: adds the user with `role`, or changes the member's role. `created` tells which. */
@@ -158,25 +164,21 @@ export class ProjectService {
     this.viewer.require("projects:write");
     const parsed = parseInput(ProjectRoleSchema, role, "role");
     const project = await this.findActive(projectId);
-    const user = await this.findUser(userId);
-    return this.prisma.$transaction(async (tx) => {
-      await lockProject(tx, project.id);
-      const existing = await tx.projectMember.findUnique({
-        where: { projectId_userId: { projectId: project.id, userId: user.id } },
-      });
+    const user = isUuid(userId) ? await this.store.userStatus(this.organizationId, userId) : undefined;
+    if (!user) throw new NotFoundError(`User ${userId} not found`);
+    return this.store.transaction(async (store) => {
+      await store.lock(project.id);
+      const existing = await store.member(project.id, user.id);
       if (existing) {
-        if (existing.role === "owner" && parsed !== "owner") await this.keepAnOwner(tx, project.id);
-        const member = await tx.projectMember.update({
-          where: { id: existing.id },
-          data: { role: parsed },
-          include: { user: true },
-        });
-        return { member, created: false };
+        if (existing.role === "owner" && parsed !== "owner") await keepAnOwner(store, project.id);
+        return { member: await store.updateMemberRole(existing.id, parsed), created: false };
       }
       if (!user.active) throw new ConflictError(`User ${user.id} is deactivated and cannot join a project`);
-      const member = await tx.projectMember.create({
-        data: { organizationId: this.organizationId, projectId: project.id, userId: user.id, role: parsed },
-        include: { user: true },
+      const member = await store.insertMember({
+        organizationId: this.organizationId,
+        projectId: project.id,
+        userId: user.id,
+        role: parsed,
       });
       return { member, created: true };
     });
@@ -185,48 +187,27 @@ export class ProjectService {
   async removeMember(projectId: string, userId: string): Promise<MemberWithUser> {
     this.viewer.require("projects:write");
     const project = await this.findActive(projectId);
-    const member = isUuid(userId)
-      ? await this.prisma.projectMember.findUnique({
-          where: { projectId_userId: { projectId: project.id, userId } },
-          include: { user: true },
-        })
-      : null;
+    const member = isUuid(userId) ? await this.store.member(project.id, userId) : undefined;
     if (!member) throw new NotFoundError(`User ${userId} is not a member of project ${project.id}`);
-    return this.prisma.$transaction(async (tx) => {
-      await lockProject(tx, project.id);
-      if (member.role === "owner") await this.keepAnOwner(tx, project.id);
-      await tx.projectMember.delete({ where: { id: member.id } });
+    return this.store.transaction(async (store) => {
+      await store.lock(project.id);
+      if (member.role === "owner") await keepAnOwner(store, project.id);
+      await store.deleteMember(member.id);
       return member;
     });
   }
 
-  /** Members of projects and projects of users, batched for GraphQL (one statement per batch). */
-  async membershipsOfUsers(
-    userIds: readonly string[],
-  ): Promise<Array<Array<ProjectMember & { project: Project }>>> {
+  /** The active projects of each user, batched for GraphQL (one statement per batch). */
+  async activeProjectsOfUsers(userIds: readonly string[]): Promise<Project[][]> {
     this.viewer.require("projects:read");
-    const rows = await this.prisma.projectMember.findMany({
-      where: {
-        userId: { in: [...userIds] },
-        organizationId: this.organizationId,
-        project: { status: "active" },
-      },
-      include: { project: true },
-      orderBy: [{ createdAt: "asc" }, { id: "asc" }],
-    });
-    return userIds.map((id) => rows.filter((row) => row.userId === id));
-  }
-
-  private async keepAnOwner(tx: Prisma.TransactionClient, projectId: string): Promise<void> {
-    const owners = await tx.projectMember.count({ where: { projectId, role: "owner" } });
-    if (owners <= 1)
-      throw new ConflictError("A project's last owner cannot be removed or lose the owner role");
+    const rows = await this.store.activeProjectsOfUsers(this.organizationId, userIds.filter(isUuid));
+    return userIds.map((id) =>
+      rows.filter((row) => row.userId === id.toLowerCase()).map((row) => row.project),
+    );
   }
 
   private async find(id: string): Promise<Project> {
-    const project = isUuid(id)
-      ? await this.prisma.project.findFirst({ where: { id, organizationId: this.organizationId } })
-      : null;
+    const project = isUuid(id) ? await this.store.byId(this.organizationId, id) : undefined;
     if (!project) throw new NotFoundError(`Project ${id} not found`);
     return project;
   }
@@ -240,23 +221,24 @@ export class ProjectService {
     return project;
   }
 
-  private async findUser(id: string): Promise<User> {
-    const user = isUuid(id)
-      ? await this.prisma.user.findFirst({ where: { id, organizationId: this.organizationId } })
-      : null;
-    if (!user) throw new NotFoundError(`User ${id} not found`);
-    return user;
-  }
-
-  private async uniqueExternalId(externalId: string | null | undefined, write: () => Promise<Project>) {
+  private async uniqueExternalId<T>(
+    externalId: string | null | undefined,
+    write: () => Promise<T>,
+  ): Promise<T> {
     try {
       return await write();
     } catch (error) {
-      if ((error as { code?: string }).code === "P2002")
-        throw new ConflictError(`Another project already has external_id ${externalId}`, {
-          field: "external_id",
-        });
-      throw error;
+      return translateDatabaseError(error, {
+        unique: () =>
+          new ConflictError(`Another project already has external_id ${externalId}`, {
+            field: "external_id",
+          }),
+      });
     }
   }
+}
+
+async function keepAnOwner(store: ProjectStore, projectId: string): Promise<void> {
+  if ((await store.ownerCount(projectId)) <= 1)
+    throw new ConflictError("A project's last owner cannot be removed or lose the owner role");
 }
