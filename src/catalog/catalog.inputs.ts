@@ -1,6 +1,7 @@
 // Inputs of the catalog service, validated once here for REST and GraphQL alike. The messages
 // are the seed's documented `detail` texts, so a failure reads the same on both transports.
 import { z } from "zod";
+import { decodeCursor as decodeKernelCursor, encodeCursor as encodeKernelCursor } from "../db/cursor.js";
 import { ValidationError } from "../errors.js";
 
 export const MAX_NAME_LENGTH = 255;
@@ -77,16 +78,15 @@ export type PageCursor = { kind: "FOLDER" | "ASSET"; name: string };
 
 /** Page cursors are opaque to callers: the last item's (kind, name), the listing's sort key. */
 export function encodeCursor(cursor: PageCursor): string {
-  return Buffer.from(JSON.stringify([cursor.kind, cursor.name])).toString("base64url");
+  return encodeKernelCursor([cursor.kind, cursor.name]);
 }
 
 export function decodeCursor(token: string | null | undefined): PageCursor | null {
   if (!token) return null;
-  try {
-    const [kind, name] = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as unknown[];
+  const payload = decodeKernelCursor(token);
+  if (Array.isArray(payload)) {
+    const [kind, name] = payload as unknown[];
     if ((kind === "FOLDER" || kind === "ASSET") && typeof name === "string") return { kind, name };
-  } catch {
-    // Falls through to the validation error below.
   }
   throw new ValidationError("Invalid page token", [], { field: "after" });
 }

@@ -1,10 +1,33 @@
 // Project folders: `@Project Hub/<project name>`, one per project, linked by catalog_items.project_id.
 // ProjectService calls these inside its own transactions, so a project and its folder are
 // created, renamed and restored together (docs/catalog.md, "Project Hub").
-import type { CatalogItem, Prisma, Project } from "../generated/prisma/client.js";
+import type pg from "pg";
+import { Sql } from "../db/sql.js";
+import type { Prisma, Project } from "../generated/prisma/client.js";
 import { MAX_NAME_LENGTH } from "./catalog.inputs.js";
 import { childPath } from "./catalog.paths.js";
-import { PROJECT_HUB, renameFolderIn } from "./catalog.service.js";
+import { type CatalogEntry, CatalogQueries, PROJECT_HUB_SPACE } from "./catalog.store.js";
+
+/**
+ * The caller's transaction: the kernel's (`SqlPool.transaction`), or a Prisma interactive one,
+ * whose statements then run through that transaction's own client (never beside it: on the
+ * embedded database that would wait for the connection the transaction holds).
+ */
+export type ProjectTransaction = Sql | Prisma.TransactionClient;
+
+function queriesOf(tx: ProjectTransaction): CatalogQueries {
+  if (tx instanceof Sql) return new CatalogQueries(tx);
+  return new CatalogQueries(
+    new Sql({
+      async query(config: pg.QueryConfig) {
+        const rows = await tx.$queryRawUnsafe<unknown[]>(config.text, ...(config.values ?? []));
+        return { rows, rowCount: rows.length, command: "", oid: 0, fields: [] };
+      },
+    }),
+  );
+}
+
+type ProjectOfFolder = Pick<Project, "id" | "organizationId" | "name">;
 
 /**
  * The folder name a project name asks for: a catalog name cannot contain `/` (→ `-`) nor be `.`
@@ -15,64 +38,47 @@ export function projectFolderBaseName(projectName: string): string {
   return name === "." || name === ".." ? name.replaceAll(".", "_") : name;
 }
 
-/**
- * Serialises the naming of project folders within an organisation: project names need not be
- * unique, and the folder of the second "Apollo" becomes "Apollo (2)".
- */
-async function lockProjectHub(tx: Prisma.TransactionClient, organizationId: string): Promise<void> {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`project-hub:${organizationId}`}::text))`;
-}
-
 /** The first free top-level name of `base`, `base (2)`, `base (3)`... (the folder `exceptId` aside). */
 async function freeName(
-  tx: Prisma.TransactionClient,
+  queries: CatalogQueries,
   organizationId: string,
   base: string,
   exceptId?: string,
 ): Promise<string> {
-  const rows = await tx.catalogItem.findMany({
-    where: {
-      organizationId,
-      space: PROJECT_HUB,
-      parentId: null,
-      OR: [{ name: base }, { name: { startsWith: `${base} (` } }],
-      ...(exceptId ? { id: { not: exceptId } } : {}),
-    },
-    select: { name: true },
-  });
-  const taken = new Set(rows.map((row) => row.name));
+  const taken = await queries.takenProjectFolderNames(organizationId, base, exceptId);
   for (let n = 1; ; n++) {
     const name = n === 1 ? base : `${base} (${n})`;
     if (!taken.has(name) && [...name].length <= MAX_NAME_LENGTH) return name;
   }
 }
 
-async function createFolderFor(
-  tx: Prisma.TransactionClient,
-  project: Pick<Project, "id" | "organizationId" | "name">,
-): Promise<CatalogItem> {
-  const name = await freeName(tx, project.organizationId, projectFolderBaseName(project.name));
-  return tx.catalogItem.create({
-    data: {
-      organizationId: project.organizationId,
-      space: PROJECT_HUB,
-      parentId: null,
-      kind: "FOLDER",
-      type: "PROJECT",
-      name,
-      path: childPath(PROJECT_HUB, name),
-      projectId: project.id,
-    },
+async function createFolderFor(queries: CatalogQueries, project: ProjectOfFolder): Promise<CatalogEntry> {
+  const name = await freeName(queries, project.organizationId, projectFolderBaseName(project.name));
+  return queries.insert({
+    organizationId: project.organizationId,
+    space: PROJECT_HUB_SPACE,
+    ownerId: null,
+    parentId: null,
+    kind: "FOLDER",
+    type: "PROJECT",
+    name,
+    path: childPath(PROJECT_HUB_SPACE, name),
+    projectId: project.id,
   });
 }
 
-/** Creates a new project's folder, in the transaction that creates the project. */
+/**
+ * Creates a new project's folder, in the transaction that creates the project. Project names
+ * need not be unique: the advisory lock serialises the naming within the organisation, so the
+ * folder of the second "Apollo" becomes "Apollo (2)".
+ */
 export async function createProjectFolder(
-  tx: Prisma.TransactionClient,
-  project: Pick<Project, "id" | "organizationId" | "name">,
-): Promise<CatalogItem> {
-  await lockProjectHub(tx, project.organizationId);
-  return createFolderFor(tx, project);
+  tx: ProjectTransaction,
+  project: ProjectOfFolder,
+): Promise<CatalogEntry> {
+  const queries = queriesOf(tx);
+  await queries.lockProjectHub(project.organizationId);
+  return createFolderFor(queries, project);
 }
 
 /**
@@ -81,25 +87,27 @@ export async function createProjectFolder(
  * folders were introduced, gets one now).
  */
 export async function syncProjectFolder(
-  tx: Prisma.TransactionClient,
-  project: Pick<Project, "id" | "organizationId" | "name">,
-): Promise<CatalogItem> {
-  await lockProjectHub(tx, project.organizationId);
-  const [folder] = await tx.$queryRaw<Array<{ id: string; name: string; path: string }>>`
-    SELECT id, name, path FROM catalog_items WHERE project_id = ${project.id}::uuid FOR UPDATE`;
-  if (!folder) return createFolderFor(tx, project);
+  tx: ProjectTransaction,
+  project: ProjectOfFolder,
+): Promise<CatalogEntry> {
+  const queries = queriesOf(tx);
+  await queries.lockProjectHub(project.organizationId);
+  const folder = await queries.lockProjectFolder(project.id);
+  if (!folder) return createFolderFor(queries, project);
   const base = projectFolderBaseName(project.name);
   // Already named after the project: "<name>", or "<name> (n)" when "<name>" was taken.
   if (folder.name === base || isNumbered(folder.name, base)) {
-    return tx.catalogItem.findUniqueOrThrow({ where: { id: folder.id } });
+    const current = await queries.byId(folder.id);
+    if (!current) throw new Error(`Project folder ${folder.id} vanished while locked`);
+    return current;
   }
-  const name = await freeName(tx, project.organizationId, base, folder.id);
-  return renameFolderIn(tx, {
+  const name = await freeName(queries, project.organizationId, base, folder.id);
+  return queries.renameFolder({
     organizationId: project.organizationId,
-    space: PROJECT_HUB,
+    space: PROJECT_HUB_SPACE,
     id: folder.id,
     oldPath: folder.path,
-    newPath: childPath(PROJECT_HUB, name),
+    newPath: childPath(PROJECT_HUB_SPACE, name),
     name,
   });
 }

@@ -12,6 +12,9 @@
 // project folder and everything in it is visible to the project's members and to the
 // organisation's owners and admins, and to nobody while the project is archived.
 import DataLoader from "dataloader";
+import { translateDatabaseError } from "../db/errors.js";
+import { isUuid } from "../db/ids.js";
+import { sqlOf } from "../db/sql.js";
 import {
   ConflictError,
   ForbiddenError,
@@ -21,8 +24,7 @@ import {
   UnprocessableError,
   ValidationError,
 } from "../errors.js";
-import type { CatalogItem, Prisma, PrismaClient, Project } from "../generated/prisma/client.js";
-import { isUuid } from "../identity/authenticate.js";
+import type { PrismaClient, Project } from "../generated/prisma/client.js";
 import type { Scope } from "../identity/scopes.js";
 import type { Viewer } from "../identity/viewer.js";
 import {
@@ -41,37 +43,24 @@ import {
 import {
   type CatalogPath,
   childPath,
-  escapeLike,
   isNamespace,
   NAMESPACES,
   type Namespace,
   parentPathOf,
   parsePath,
 } from "./catalog.paths.js";
+import {
+  type CatalogEntry,
+  type CatalogKind,
+  type CatalogQueries,
+  CatalogStore,
+  type ItemKey,
+  type LockedRow,
+  PROJECT_HUB_SPACE,
+  type ProjectVisibility,
+} from "./catalog.store.js";
 
-export type CatalogKind = "FOLDER" | "ASSET";
-
-/** A catalog item as both transports see it; namespace roots are virtual folders (root: true). */
-export type CatalogEntry = {
-  /** The row id, or the namespace for a root. */
-  id: string;
-  root: boolean;
-  kind: CatalogKind;
-  type: string;
-  name: string;
-  path: string;
-  namespace: Namespace;
-  parentId: string | null;
-  /** The project of a project folder (directly under @Project Hub); null otherwise. */
-  projectId: string | null;
-  description: string | null;
-  /** Absent when the item was loaded without its content (listings). */
-  content?: string | null;
-  /** null for namespace roots, which cannot be changed and so have no ETag. */
-  revision: number | null;
-  createdAt: Date;
-  updatedAt: Date;
-};
+export type { CatalogEntry, CatalogKind } from "./catalog.store.js";
 
 export type CatalogPage = { items: CatalogEntry[]; hasNextPage: boolean };
 
@@ -85,12 +74,9 @@ const ROOT_TYPES: Record<Namespace, string> = {
   "@Shared": "REGULAR_FOLDER",
   "@Project Hub": "REGULAR_FOLDER",
 };
-export const PROJECT_HUB: Namespace = "@Project Hub";
-/** Interactive transactions wait for a connection: generous, since PGlite has only one. */
-const TX_OPTIONS = { maxWait: 30_000, timeout: 60_000 } as const;
+export const PROJECT_HUB: Namespace = PROJECT_HUB_SPACE;
 
 export type Expected = { any: true } | { any: false; revisions: number[] };
-type LockedRow = { id: string; kind: string; revision: number; projectId: string | null };
 
 export function etagOf(revision: number): string {
   return `"${revision}"`;
@@ -112,47 +98,8 @@ export function parseIfMatch(header: string | null | undefined): Expected {
   return { any: false, revisions };
 }
 
-/**
- * Renames a folder and moves its subtree, in the caller's transaction (the folder row is locked
- * by the caller): lock the subtree in path order, update the folder, then rewrite every
- * descendant's path (and revision) with one statement.
- */
-export async function renameFolderIn(
-  tx: Prisma.TransactionClient,
-  folder: {
-    organizationId: string;
-    space: string;
-    id: string;
-    oldPath: string;
-    newPath: string;
-    name: string;
-  },
-): Promise<CatalogItem> {
-  const { organizationId, space, oldPath, newPath } = folder;
-  const subtree = `${escapeLike(oldPath)}/%`;
-  // Lock the subtree first, in path order: a child being created meanwhile (its parent is
-  // share-locked) commits before the UPDATE below takes its snapshot, and so moves too.
-  await tx.$queryRaw`
-    SELECT count(*) FROM (
-      SELECT 1 FROM catalog_items
-      WHERE organization_id = ${organizationId}::uuid AND space = ${space}::text AND path LIKE ${subtree}::text
-      ORDER BY path FOR UPDATE
-    ) AS locked`;
-  const now = new Date();
-  const updated = await tx.catalogItem.update({
-    where: { id: folder.id },
-    data: { name: folder.name, path: newPath, revision: { increment: 1 }, updatedAt: now },
-  });
-  await tx.$executeRaw`
-    UPDATE catalog_items
-    SET path = ${newPath}::text || substr(path, char_length(${oldPath}::text) + 1),
-        revision = revision + 1,
-        updated_at = ${now}::timestamptz
-    WHERE organization_id = ${organizationId}::uuid AND space = ${space}::text AND path LIKE ${subtree}::text`;
-  return updated;
-}
-
 export class CatalogService {
+  private readonly store: CatalogStore;
   private readonly byId = new DataLoader<string, CatalogEntry | null>((ids) => this.loadByIds(ids));
   private readonly projects = new DataLoader<string, Project | null>((ids) => this.loadProjects(ids));
   private readonly projectFolders = new DataLoader<string, CatalogEntry | null>((ids) =>
@@ -162,9 +109,11 @@ export class CatalogService {
   private organizationCreatedAt: Promise<Date> | undefined;
 
   constructor(
-    private readonly prisma: PrismaClient,
+    prisma: PrismaClient,
     private readonly viewer: Viewer,
-  ) {}
+  ) {
+    this.store = new CatalogStore(sqlOf(prisma));
+  }
 
   // ---- reads -------------------------------------------------------------------------------
 
@@ -181,10 +130,7 @@ export class CatalogService {
     if (!location) return null;
     if (location.names.length === 0) return this.root(location.namespace);
     if (await this.hidden(location)) return null;
-    const row = await this.prisma.catalogItem.findUnique({
-      where: { organizationId_space_path: this.key(location) },
-    });
-    return row ? toEntry(row) : null;
+    return this.store.byKey(this.key(location));
   }
 
   /** By id (a uuid, or a namespace for its root): null when missing or not visible. */
@@ -217,10 +163,7 @@ export class CatalogService {
     if (!location) throw notFound(rawPath);
     if (location.names.length === 0) return this.children(this.rootStub(location.namespace), page);
     if (await this.hidden(location)) throw notFound(location.path);
-    const row = await this.prisma.catalogItem.findUnique({
-      where: { organizationId_space_path: this.key(location) },
-      select: { id: true, kind: true },
-    });
+    const row = await this.store.revisionAt(this.key(location));
     if (!row) throw notFound(location.path);
     if (row.kind !== FOLDER) throw new ValidationError(`Not a folder: ${location.path}`);
     return this.children({ id: row.id, root: false, namespace: location.namespace }, page);
@@ -241,17 +184,10 @@ export class CatalogService {
       space: this.spaceOf(folder.namespace),
       parentId: folder.root ? null : folder.id,
       // The project folders the caller may see: the root of @Project Hub lists only those.
-      ...(folder.root && folder.namespace === PROJECT_HUB ? this.visibleProjectFolders() : {}),
+      ...(folder.root && folder.namespace === PROJECT_HUB ? { visibility: this.visibility() } : {}),
     };
     const fetch = (kind: CatalogKind, afterName: string | undefined, take: number) =>
-      take <= 0
-        ? Promise.resolve([])
-        : this.prisma.catalogItem.findMany({
-            where: { ...base, kind, ...(afterName !== undefined ? { name: { gt: afterName } } : {}) },
-            orderBy: { name: "asc" },
-            omit: { content: true },
-            take,
-          });
+      take <= 0 ? Promise.resolve([]) : this.store.children({ ...base, kind, afterName, take });
     const after = page.after;
     const rows =
       after?.kind === ASSET
@@ -262,7 +198,7 @@ export class CatalogService {
         ...(await fetch(ASSET, after?.kind === ASSET ? after.name : undefined, limit + 1 - rows.length)),
       );
     }
-    return { items: rows.slice(0, limit).map(toEntry), hasNextPage: rows.length > limit };
+    return { items: rows.slice(0, limit), hasNextPage: rows.length > limit };
   }
 
   // ---- changes -----------------------------------------------------------------------------
@@ -298,15 +234,17 @@ export class CatalogService {
     const newPath =
       data.name === undefined ? location.path : childPath(parentPathOf(location.path), data.name);
     return this.transaction(async (tx) => {
-      const row = await this.lock(tx, location, "FOR UPDATE");
+      const row = await tx.lock(this.key(location), "FOR UPDATE");
       this.check(row, location.path, FOLDER, expected);
       if (newPath === location.path) {
-        return toEntry(await tx.catalogItem.findUniqueOrThrow({ where: { id: row.id } }));
+        const current = await tx.byId(row.id);
+        if (!current) throw notFound(location.path);
+        return current;
       }
       if (row.projectId !== null) {
         throw new ValidationError("Project folders are renamed with their project", [], { field: "name" });
       }
-      const updated = await renameFolderIn(tx, {
+      return tx.renameFolder({
         organizationId: this.viewer.organization.id,
         space: this.spaceOf(location.namespace),
         id: row.id,
@@ -314,7 +252,6 @@ export class CatalogService {
         newPath,
         name: newPath.slice(newPath.lastIndexOf("/") + 1),
       });
-      return toEntry(updated);
     });
   }
 
@@ -326,31 +263,18 @@ export class CatalogService {
     if (await this.hidden(location)) throw notFound(location.path);
     const newPath =
       data.name === undefined ? location.path : childPath(parentPathOf(location.path), data.name);
+    const key = this.key(location);
     const updated = await this.guard(() =>
-      this.prisma.catalogItem.updateManyAndReturn({
-        where: {
-          ...this.key(location),
-          kind: ASSET,
-          ...(expected.any ? {} : { revision: { in: expected.revisions } }),
-        },
-        data: {
-          ...(data.name !== undefined ? { name: data.name, path: newPath } : {}),
-          ...(data.content !== undefined
-            ? { content: data.content, type: detectAssetType(data.content) }
-            : {}),
-          ...(data.description !== undefined ? { description: data.description } : {}),
-          revision: { increment: 1 },
-          updatedAt: new Date(),
-        },
+      this.store.updateAsset(key, expected.any ? undefined : expected.revisions, {
+        ...(data.name !== undefined ? { rename: { name: data.name, path: newPath } } : {}),
+        ...(data.content !== undefined
+          ? { content: { content: data.content, type: detectAssetType(data.content) } }
+          : {}),
+        ...(data.description !== undefined ? { description: data.description } : {}),
       }),
     );
-    const [row] = updated;
-    if (row) return toEntry(row);
-    const current = await this.prisma.catalogItem.findUnique({
-      where: { organizationId_space_path: this.key(location) },
-      select: { id: true, kind: true, revision: true },
-    });
-    this.check(current, location.path, ASSET, expected);
+    if (updated) return updated;
+    this.check(await this.store.revisionAt(key), location.path, ASSET, expected);
     throw new ConflictError("The asset changed while it was being updated; retry the request");
   }
 
@@ -364,15 +288,15 @@ export class CatalogService {
     const location = this.changeable(rawPath, kind ?? FOLDER);
     if (await this.hidden(location)) throw notFound(location.path);
     return this.transaction(async (tx) => {
-      const row = await this.lock(tx, location, "FOR UPDATE");
+      const row = await tx.lock(this.key(location), "FOR UPDATE");
       this.check(row, location.path, kind ?? (row?.kind as CatalogKind), expected);
       if (row.projectId !== null)
         throw new ValidationError("Project folders are archived with their project");
-      if (row.kind === FOLDER) {
-        const child = await tx.catalogItem.findFirst({ where: { parentId: row.id }, select: { id: true } });
-        if (child) throw new ValidationError("Folder is not empty");
-      }
-      return toEntry(await tx.catalogItem.delete({ where: { id: row.id } }));
+      if (row.kind === FOLDER && (await tx.hasChild(row.id)))
+        throw new ValidationError("Folder is not empty");
+      const deleted = await tx.delete(row.id);
+      if (!deleted) throw notFound(location.path);
+      return deleted;
     });
   }
 
@@ -403,27 +327,24 @@ export class CatalogService {
     return this.transaction(async (tx) => {
       let parentId: string | null = null;
       if (parent.names.length > 0) {
-        const row = await this.lock(tx, parent, "FOR SHARE");
+        const row = await tx.lock(this.key(parent), "FOR SHARE");
         if (!row) throw notFound(parent.path);
         if (row.kind !== FOLDER)
           throw new UnprocessableError("Parent path must be a folder", [], "not_a_folder");
         parentId = row.id;
       }
-      const created = await tx.catalogItem.create({
-        data: {
-          organizationId: this.viewer.organization.id,
-          space: this.spaceOf(namespace),
-          ownerId: namespace === "@Personal" ? this.viewer.user.id : null,
-          parentId,
-          kind: item.kind,
-          type: item.type,
-          name: item.name,
-          path: childPath(parent.path, item.name),
-          content: item.content ?? null,
-          description: item.description ?? null,
-        },
+      return tx.insert({
+        organizationId: this.viewer.organization.id,
+        space: this.spaceOf(namespace),
+        ownerId: namespace === "@Personal" ? this.viewer.user.id : null,
+        parentId,
+        kind: item.kind,
+        type: item.type,
+        name: item.name,
+        path: childPath(parent.path, item.name),
+        content: item.content ?? null,
+        description: item.description ?? null,
       });
-      return toEntry(created);
     });
   }
 
@@ -436,26 +357,6 @@ export class CatalogService {
       throw new ForbiddenError(NO_PERMISSION, { reason: "namespace roots cannot be changed" });
     }
     return location;
-  }
-
-  private async lock(
-    tx: Prisma.TransactionClient,
-    location: CatalogPath,
-    mode: "FOR UPDATE" | "FOR SHARE",
-  ): Promise<LockedRow | null> {
-    const organizationId = this.viewer.organization.id;
-    const space = this.spaceOf(location.namespace);
-    const rows =
-      mode === "FOR UPDATE"
-        ? await tx.$queryRaw<LockedRow[]>`
-            SELECT id, kind, revision, project_id AS "projectId" FROM catalog_items
-            WHERE organization_id = ${organizationId}::uuid AND space = ${space}::text AND path = ${location.path}::text
-            FOR UPDATE`
-        : await tx.$queryRaw<LockedRow[]>`
-            SELECT id, kind, revision, project_id AS "projectId" FROM catalog_items
-            WHERE organization_id = ${organizationId}::uuid AND space = ${space}::text AND path = ${location.path}::text
-            FOR SHARE`;
-    return rows[0] ?? null;
   }
 
   /** 404, then 422 (wrong kind), then 412 (stale ETag), in the seed's order of precedence. */
@@ -479,8 +380,12 @@ export class CatalogService {
     }
   }
 
-  private transaction<T>(work: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
-    return this.guard(() => this.prisma.$transaction(work, TX_OPTIONS));
+  /**
+   * One transaction of the catalog's. Deadlocks and serialisation failures are retried by the
+   * kernel; one that persists is a 409 (guard).
+   */
+  private transaction<T>(work: (tx: CatalogQueries) => Promise<T>): Promise<T> {
+    return this.guard(() => this.store.transaction(work));
   }
 
   /** Database constraint failures in the catalog's terms. */
@@ -488,13 +393,11 @@ export class CatalogService {
     try {
       return await work();
     } catch (error) {
-      const code = databaseErrorCode(error);
-      if (code === "23505") throw new ValidationError("Name already exists.", [], { field: "name" });
-      if (code === "23503") throw new ValidationError("Folder is not empty");
-      if (code === "40P01" || code === "40001") {
-        throw new ConflictError("The request conflicts with another request; retry it");
-      }
-      throw error;
+      return translateDatabaseError(error, {
+        unique: () => new ValidationError("Name already exists.", [], { field: "name" }),
+        foreignKey: () => new ValidationError("Folder is not empty"),
+        conflict: () => new ConflictError("The request conflicts with another request; retry it"),
+      });
     }
   }
 
@@ -507,7 +410,7 @@ export class CatalogService {
     return namespace === "@Personal" ? this.viewer.user.id : namespace;
   }
 
-  private key(location: CatalogPath) {
+  private key(location: CatalogPath): ItemKey {
     return {
       organizationId: this.viewer.organization.id,
       space: this.spaceOf(location.namespace),
@@ -520,9 +423,7 @@ export class CatalogService {
   }
 
   private async root(namespace: Namespace): Promise<CatalogEntry> {
-    this.organizationCreatedAt ??= this.prisma.organization
-      .findUniqueOrThrow({ where: { id: this.viewer.organization.id }, select: { createdAt: true } })
-      .then((organization) => organization.createdAt);
+    this.organizationCreatedAt ??= this.store.organizationCreatedAt(this.viewer.organization.id);
     const createdAt = await this.organizationCreatedAt;
     return {
       id: namespace,
@@ -543,24 +444,15 @@ export class CatalogService {
   }
 
   private async loadByIds(ids: readonly string[]): Promise<Array<CatalogEntry | null>> {
-    const uuids = ids.filter(isUuid);
-    const rows =
-      uuids.length === 0
-        ? []
-        : await this.prisma.catalogItem.findMany({
-            where: {
-              id: { in: uuids },
-              organizationId: this.viewer.organization.id,
-              space: { in: ["@Shared", "@Project Hub", this.viewer.user.id] },
-            },
-            omit: { content: true },
-          });
+    const rows = await this.store.byIds(this.viewer.organization.id, ids.filter(isUuid), [
+      "@Shared",
+      "@Project Hub",
+      this.viewer.user.id,
+    ]);
     const hidden = await this.hiddenTops(
-      rows.filter((row) => row.space === PROJECT_HUB).map((row) => row.path),
+      rows.filter((row) => row.namespace === PROJECT_HUB).map((row) => row.path),
     );
-    const found = new Map(
-      rows.filter((row) => !hidden.has(topPathOf(row.path))).map((row) => [row.id, toEntry(row)]),
-    );
+    const found = new Map(rows.filter((row) => !hidden.has(topPathOf(row.path))).map((row) => [row.id, row]));
     return Promise.all(ids.map((id) => (isNamespace(id) ? this.root(id) : (found.get(id) ?? null))));
   }
 
@@ -579,28 +471,14 @@ export class CatalogService {
     return this.projectFolders.load(projectId);
   }
 
-  /** Owners and admins of the organisation see every active project's folder. */
-  private get seesAllProjects(): boolean {
-    return this.viewer.user.role === "owner" || this.viewer.user.role === "admin";
-  }
-
   /**
    * Which top-level rows of @Project Hub the caller may see: folders of active projects the
-   * caller is a member of (all active ones for owners and admins), and unlinked folders (made
-   * before projects existed).
+   * caller is a member of (all active ones for the organisation's owners and admins), and
+   * unlinked folders (made before projects existed).
    */
-  private visibleProjectFolders(): Prisma.CatalogItemWhereInput {
-    return {
-      OR: [
-        { projectId: null },
-        {
-          project: {
-            status: "active",
-            ...(this.seesAllProjects ? {} : { members: { some: { userId: this.viewer.user.id } } }),
-          },
-        },
-      ],
-    };
+  private visibility(): ProjectVisibility {
+    const role = this.viewer.user.role;
+    return { userId: this.viewer.user.id, all: role === "owner" || role === "admin" };
   }
 
   /** Whether a path lies in a project folder the caller may not see (answered as missing). */
@@ -610,49 +488,29 @@ export class CatalogService {
   }
 
   /** The top-level @Project Hub paths, among those of `paths`, that the caller may not see. */
-  private async hiddenTops(paths: string[]): Promise<Set<string>> {
+  private hiddenTops(paths: string[]): Promise<Set<string>> {
     const tops = [...new Set(paths.map(topPathOf))];
-    if (tops.length === 0) return new Set();
-    const rows = await this.prisma.catalogItem.findMany({
-      where: {
-        organizationId: this.viewer.organization.id,
-        space: PROJECT_HUB,
-        path: { in: tops },
-        NOT: this.visibleProjectFolders(),
-      },
-      select: { path: true },
-    });
-    return new Set(rows.map((row) => row.path));
+    return this.store.hiddenTops(this.viewer.organization.id, tops, this.visibility());
   }
 
   private async loadProjects(ids: readonly string[]): Promise<Array<Project | null>> {
-    const rows = await this.prisma.project.findMany({
-      where: { id: { in: ids.filter(isUuid) }, organizationId: this.viewer.organization.id },
-    });
+    const rows = await this.store.projects(this.viewer.organization.id, ids.filter(isUuid));
     const found = new Map(rows.map((row) => [row.id, row]));
     return ids.map((id) => found.get(id) ?? null);
   }
 
   private async loadProjectFolders(projectIds: readonly string[]): Promise<Array<CatalogEntry | null>> {
-    const rows = await this.prisma.catalogItem.findMany({
-      where: {
-        projectId: { in: projectIds.filter(isUuid) },
-        organizationId: this.viewer.organization.id,
-        space: PROJECT_HUB,
-        ...this.visibleProjectFolders(),
-      },
-      omit: { content: true },
-    });
-    const found = new Map(rows.map((row) => [row.projectId, toEntry(row)]));
+    const rows = await this.store.projectFolders(
+      this.viewer.organization.id,
+      projectIds.filter(isUuid),
+      this.visibility(),
+    );
+    const found = new Map(rows.map((row) => [row.projectId, row]));
     return projectIds.map((id) => found.get(id) ?? null);
   }
 
   private async loadContents(ids: readonly string[]): Promise<Array<string | null>> {
-    const rows = await this.prisma.catalogItem.findMany({
-      where: { id: { in: [...ids] }, organizationId: this.viewer.organization.id },
-      select: { id: true, content: true },
-    });
-    const found = new Map(rows.map((row) => [row.id, row.content]));
+    const found = await this.store.contents(this.viewer.organization.id, ids.filter(isUuid));
     return ids.map((id) => found.get(id) ?? null);
   }
 }
@@ -665,41 +523,4 @@ function notFound(path: string): NotFoundError {
 function topPathOf(path: string): string {
   const [namespace, name] = path.split("/");
   return `${namespace}/${name}`;
-}
-
-function namespaceOfSpace(space: string): Namespace {
-  return space === "@Shared" || space === "@Project Hub" ? space : "@Personal";
-}
-
-function toEntry(row: Omit<CatalogItem, "content"> & { content?: string | null }): CatalogEntry {
-  return {
-    id: row.id,
-    root: false,
-    kind: row.kind as CatalogKind,
-    type: row.type,
-    name: row.name,
-    path: row.path,
-    namespace: namespaceOfSpace(row.space),
-    parentId: row.parentId,
-    projectId: row.projectId ?? null,
-    description: row.description,
-    ...("content" in row ? { content: row.content ?? null } : {}),
-    revision: row.revision,
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
-  };
-}
-
-/** The PostgreSQL SQLSTATE behind a Prisma error, through the driver adapter or not. */
-function databaseErrorCode(error: unknown): string | undefined {
-  const e = error as { code?: string; meta?: Record<string, unknown>; cause?: unknown; message?: string };
-  if (e?.code === "P2002") return "23505";
-  if (e?.code === "P2003") return "23503";
-  if (e?.code === "P2034") return "40001";
-  const metaCode =
-    e?.meta?.code ??
-    (e?.meta?.driverAdapterError as { cause?: { originalCode?: string } })?.cause?.originalCode;
-  if (typeof metaCode === "string" && /^[0-9A-Z]{5}$/.test(metaCode)) return metaCode;
-  const match = /\b(23505|23503|40P01|40001)\b/.exec(e?.message ?? "");
-  return match?.[1];
 }

@@ -1,21 +1,29 @@
 // The organisation's named data connections. URLs (credentials included) are stored sealed
 // and leave this service only to open a database session (ExecutionService).
+import { translateDatabaseError } from "../db/errors.js";
+import { sqlOf } from "../db/sql.js";
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../errors.js";
-import type { DataConnection, PrismaClient } from "../generated/prisma/client.js";
+import type { PrismaClient } from "../generated/prisma/client.js";
 import type { Viewer } from "../identity/viewer.js";
 import { parseInput } from "../validation.js";
 import { TargetRefusedError } from "./connection-targets.js";
 import { CreateConnectionInput, UpdateConnectionInput } from "./connections.inputs.js";
+import { ConnectionStore, type DataConnection } from "./connections.store.js";
 import { DEMO_WAREHOUSE_URL } from "./demo-warehouse.js";
 import { execEnvironment } from "./exec-environment.js";
 
+export type { DataConnection } from "./connections.store.js";
 export type OpenedConnection = { connection: DataConnection; url: string };
 
 export class ConnectionService {
+  private readonly store: ConnectionStore;
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly viewer: Viewer,
-  ) {}
+  ) {
+    this.store = new ConnectionStore(sqlOf(prisma));
+  }
 
   private requireRead(): void {
     if (!this.viewer.can("sql:execute") && !this.viewer.can("semantic:read")) {
@@ -25,17 +33,12 @@ export class ConnectionService {
 
   async list(): Promise<DataConnection[]> {
     this.requireRead();
-    return this.prisma.dataConnection.findMany({
-      where: { organizationId: this.viewer.organization.id },
-      orderBy: { name: "asc" },
-    });
+    return this.store.list(this.viewer.organization.id);
   }
 
   /** The connection of that name in the viewer's organisation, or null. No scope check. */
   find(name: string): Promise<DataConnection | null> {
-    return this.prisma.dataConnection.findUnique({
-      where: { organizationId_name: { organizationId: this.viewer.organization.id, name } },
-    });
+    return this.store.byName(this.viewer.organization.id, name);
   }
 
   async get(name: string): Promise<DataConnection> {
@@ -50,15 +53,13 @@ export class ConnectionService {
     const data = parseInput(CreateConnectionInput, input);
     if (await this.find(data.name)) throw new ConflictError(`A connection named ${data.name} already exists`);
     await this.checkTarget(data.url);
-    return this.prisma.dataConnection.create({
-      data: {
-        organizationId: this.viewer.organization.id,
-        name: data.name,
-        platform: data.platform,
-        encryptedUrl: execEnvironment(this.prisma).secrets().seal(data.url),
-        defaultSchema: data.defaultSchema ?? null,
-        runAsRole: data.runAsRole ?? null,
-      },
+    return this.insert({
+      organizationId: this.viewer.organization.id,
+      name: data.name,
+      platform: data.platform,
+      encryptedUrl: execEnvironment(this.prisma).secrets().seal(data.url),
+      defaultSchema: data.defaultSchema ?? null,
+      runAsRole: data.runAsRole ?? null,
     });
   }
 
@@ -71,30 +72,44 @@ export class ConnectionService {
       throw new ConflictError(`A connection named ${data.name} already exists`);
     }
     if (data.url) await this.checkTarget(data.url);
-    return this.prisma.dataConnection.update({
-      where: { id: connection.id },
-      data: {
+    const updated = await this.guard(data.name ?? name, () =>
+      this.store.update(connection.id, {
         ...(data.name ? { name: data.name } : {}),
         ...(data.url ? { encryptedUrl: execEnvironment(this.prisma).secrets().seal(data.url) } : {}),
         ...(data.defaultSchema !== undefined ? { defaultSchema: data.defaultSchema } : {}),
         ...(data.runAsRole !== undefined ? { runAsRole: data.runAsRole } : {}),
-      },
-    });
+      }),
+    );
+    if (!updated) throw new NotFoundError(`Connection not found: ${name}`);
+    return updated;
   }
 
   /** The demo organisation's connection to the operator's demo warehouse (demo-warehouse.ts). */
   createDemoWarehouseConnection(name: string, defaultSchema: string): Promise<DataConnection> {
     this.viewer.require("org:admin");
-    return this.prisma.dataConnection.create({
-      data: {
-        organizationId: this.viewer.organization.id,
-        name,
-        platform: "postgres",
-        encryptedUrl: execEnvironment(this.prisma).secrets().seal(DEMO_WAREHOUSE_URL),
-        defaultSchema,
-        runAsRole: null,
-      },
+    return this.insert({
+      organizationId: this.viewer.organization.id,
+      name,
+      platform: "postgres",
+      encryptedUrl: execEnvironment(this.prisma).secrets().seal(DEMO_WAREHOUSE_URL),
+      defaultSchema,
+      runAsRole: null,
     });
+  }
+
+  /** Two creates of one name at once: the unique index answers the second like the first check. */
+  private insert(connection: Parameters<ConnectionStore["insert"]>[0]): Promise<DataConnection> {
+    return this.guard(connection.name, () => this.store.insert(connection));
+  }
+
+  private async guard<T>(name: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      return translateDatabaseError(error, {
+        unique: () => new ConflictError(`A connection named ${name} already exists`),
+      });
+    }
   }
 
   /**
@@ -116,7 +131,7 @@ export class ConnectionService {
     this.viewer.require("org:admin");
     const connection = await this.find(name);
     if (!connection) throw new NotFoundError(`Connection not found: ${name}`);
-    await this.prisma.dataConnection.delete({ where: { id: connection.id } });
+    await this.store.delete(connection.id);
     return connection;
   }
 

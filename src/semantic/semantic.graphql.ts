@@ -3,9 +3,9 @@
 // A connection's URL (credentials included) is write-only: no field ever returns it.
 import { CatalogAssetRef } from "../catalog/catalog.graphql.js";
 import { NotFoundError } from "../errors.js";
+import type { DataConnection } from "../exec/connections.store.js";
 import type { ResultSet } from "../exec/execution.service.js";
 import type { ParamValue } from "../exec/sql-params.js";
-import type { DataConnection } from "../generated/prisma/client.js";
 import { builder } from "../graphql/builder.js";
 import type {
   DimensionDef,

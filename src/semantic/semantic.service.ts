@@ -1,9 +1,12 @@
 // The semantic model of each connection: stored, validated, served as metadata and compiled to
 // SQL. REST (semantic.rest.ts) and GraphQL (semantic.graphql.ts) both call this service.
+import DataLoader from "dataloader";
+import { isUuid } from "../db/ids.js";
+import { sqlOf } from "../db/sql.js";
 import { ForbiddenError, NotFoundError, ValidationError } from "../errors.js";
-import { ConnectionService } from "../exec/connections.service.js";
+import { ConnectionService, type DataConnection } from "../exec/connections.service.js";
 import { ExecutionService, type ResultSet } from "../exec/execution.service.js";
-import type { DataConnection, PrismaClient, SemanticModel } from "../generated/prisma/client.js";
+import type { PrismaClient } from "../generated/prisma/client.js";
 import type { Viewer } from "../identity/viewer.js";
 import { parseInput } from "../validation.js";
 import { type CompiledQuery, compileSemanticQuery } from "./codegen/compile.js";
@@ -14,6 +17,7 @@ import {
   parseSemanticModel,
   type SemanticModelDocument,
 } from "./semantic.model.js";
+import { type SemanticModelRecord, SemanticStore } from "./semantic.store.js";
 
 /** An entity with what GraphQL needs to resolve its relationships and its node id. */
 export type LocatedModelEntity = LocatedEntity & { connectionId: string; model: SemanticModelDocument };
@@ -21,10 +25,16 @@ export type LocatedModelEntity = LocatedEntity & { connectionId: string; model: 
 const NO_PERMISSION = "You don't have permission to access this connection";
 
 export class SemanticService {
+  private readonly store: SemanticStore;
+  /** Models by connection id: one statement for every DataConnection.semanticModel of a request. */
+  private readonly models = new DataLoader<string, SemanticModelRecord | null>((ids) => this.loadModels(ids));
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly viewer: Viewer,
-  ) {}
+  ) {
+    this.store = new SemanticStore(sqlOf(prisma));
+  }
 
   private connections() {
     return new ConnectionService(this.prisma, this.viewer);
@@ -41,10 +51,14 @@ export class SemanticService {
     return parseSemanticModel(model.definition);
   }
 
-  modelOf(connectionId: string): Promise<SemanticModel | null> {
-    return this.prisma.semanticModel.findFirst({
-      where: { connectionId, organizationId: this.viewer.organization.id },
-    });
+  modelOf(connectionId: string): Promise<SemanticModelRecord | null> {
+    return this.models.load(connectionId);
+  }
+
+  private async loadModels(connectionIds: readonly string[]): Promise<Array<SemanticModelRecord | null>> {
+    const rows = await this.store.byConnections(this.viewer.organization.id, connectionIds.filter(isUuid));
+    const found = new Map(rows.map((row) => [row.connectionId, row]));
+    return connectionIds.map((id) => found.get(id) ?? null);
   }
 
   /** The parsed model of a connection of the viewer's organisation, or null (GraphQL). */
@@ -94,7 +108,7 @@ export class SemanticService {
 
   private async resolveModel(
     name: string | undefined,
-  ): Promise<{ connection: DataConnection; model: SemanticModel }> {
+  ): Promise<{ connection: DataConnection; model: SemanticModelRecord }> {
     if (name !== undefined) {
       const connection = await this.connections().find(name);
       if (!connection) throw new ValidationError("Connection not found");
@@ -102,45 +116,37 @@ export class SemanticService {
       if (!model) throw new ValidationError("No semantic model found for connection");
       return { connection, model };
     }
-    const models = await this.prisma.semanticModel.findMany({
-      where: { organizationId: this.viewer.organization.id },
-      include: { connection: true },
-      take: 2,
-    });
+    const models = await this.store.withConnections(this.viewer.organization.id, 2);
     if (models.length === 0) throw new ValidationError("No semantic model found for connection");
     if (models.length > 1) {
       throw new ValidationError("connection_name is required: more than one connection has a semantic model");
     }
-    const [model] = models as [(typeof models)[number]];
-    return { connection: model.connection, model };
+    return models[0] as (typeof models)[number];
   }
 
   /** Creates or replaces the model of a connection. */
-  async setModel(connectionName: string, document: unknown): Promise<SemanticModel> {
+  async setModel(connectionName: string, document: unknown): Promise<SemanticModelRecord> {
     this.viewer.require("semantic:write");
     const connection = await this.connections().find(connectionName);
     if (!connection) throw new NotFoundError(`Connection not found: ${connectionName}`);
     const model = parseSemanticModel(document);
     const definition = JSON.parse(JSON.stringify(model));
-    return this.prisma.semanticModel.upsert({
-      where: { connectionId: connection.id },
-      create: {
-        organizationId: this.viewer.organization.id,
-        connectionId: connection.id,
-        version: model.version,
-        definition,
-      },
-      update: { version: model.version, definition },
+    const stored = await this.store.upsert({
+      organizationId: this.viewer.organization.id,
+      connectionId: connection.id,
+      version: model.version,
+      definition,
     });
+    this.models.clear(connection.id);
+    return stored;
   }
 
   async deleteModel(connectionName: string): Promise<boolean> {
     this.viewer.require("semantic:write");
     const connection = await this.connections().find(connectionName);
     if (!connection) throw new NotFoundError(`Connection not found: ${connectionName}`);
-    const deleted = await this.prisma.semanticModel.deleteMany({
-      where: { connectionId: connection.id, organizationId: this.viewer.organization.id },
-    });
-    return deleted.count > 0;
+    const deleted = await this.store.delete(this.viewer.organization.id, connection.id);
+    this.models.clear(connection.id);
+    return deleted > 0;
   }
 }
