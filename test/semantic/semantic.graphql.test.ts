@@ -195,6 +195,48 @@ describe("data connections and semantic models", () => {
     expect(gone.body.data.dataConnection).toBeNull();
   });
 
+  it("of concurrent creates of one name, one wins and the others answer CONFLICT (never a 500)", async () => {
+    const create = () =>
+      gql<Json>(
+        t.app,
+        org.key,
+        `mutation($input: CreateDataConnectionInput!) { createDataConnection(input: $input) { name } }`,
+        { input: { name: "Twin", url: "postgresql://someone@127.0.0.1:1/nowhere" } },
+      );
+    const answers = await Promise.all(Array.from({ length: 6 }, create));
+    const codes = answers.map((a) => a.body.errors?.[0]?.extensions?.code ?? "OK").sort();
+    expect(codes).toEqual(["CONFLICT", "CONFLICT", "CONFLICT", "CONFLICT", "CONFLICT", "OK"]);
+    for (const answer of answers.filter((a) => a.body.errors)) {
+      expect(answer.body.errors?.[0]?.message).toBe("A connection named Twin already exists");
+    }
+    await gql(t.app, org.key, `mutation { deleteDataConnection(input: { name: "Twin" }) { name } }`);
+  });
+
+  it("loads the models of every listed connection in one statement", async () => {
+    const query = "{ dataConnections { name semanticModel { version } } }";
+    const count = async () => {
+      const before = t.db.statementCount();
+      const { body } = await gql<Json>(t.app, reader, query);
+      expect(body.errors).toBeUndefined();
+      return { statements: t.db.statementCount() - before, connections: body.data.dataConnections.length };
+    };
+    const one = await count();
+    for (const name of ["Extra 1", "Extra 2", "Extra 3"]) {
+      await gql(
+        t.app,
+        org.key,
+        `mutation($input: CreateDataConnectionInput!) { createDataConnection(input: $input) { name } }`,
+        { input: { name, url: "postgresql://someone@127.0.0.1:1/nowhere" } },
+      );
+    }
+    const four = await count();
+    expect(four.connections).toBe(one.connections + 3);
+    expect(four.statements).toBe(one.statements);
+    for (const name of ["Extra 1", "Extra 2", "Extra 3"]) {
+      await gql(t.app, org.key, `mutation { deleteDataConnection(input: { name: "${name}" }) { name } }`);
+    }
+  });
+
   it("answers errors with codes", async () => {
     const noAdmin = await gql<Json>(
       t.app,
