@@ -4,6 +4,7 @@ import path from "node:path";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.js";
+import { PoolFeed } from "./change-feed.js";
 import { startEmbeddedPostgres } from "./embedded.js";
 import { type MigrationLogger, migrate } from "./migrator.js";
 import { bindSql, SqlPool } from "./sql.js";
@@ -67,8 +68,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     // An idle connection that breaks (the server restarted) is dropped by the pool; requests see
     // the failure of their own statements (503, src/db/unavailable.ts).
     pool.on("error", () => {});
+    const changes = new PoolFeed(pool);
     const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
-    const sql = new SqlPool(pool);
+    const sql = new SqlPool(pool, changes, !embedded);
     bindSql(prisma, sql);
     await prisma.$connect();
     return {

@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import type pg from "pg";
 import { Prisma, type PrismaClient } from "../generated/prisma/client.js";
+import type { ChangeFeed } from "./change-feed.js";
 import { isRetryableConflict } from "./errors.js";
 
 export type Statement = Prisma.Sql | { readonly text: string; readonly values: readonly unknown[] };
@@ -15,7 +16,11 @@ export type Statement = Prisma.Sql | { readonly text: string; readonly values: r
 type Runner = { query(config: pg.QueryConfig): Promise<pg.QueryResult> };
 
 export class Sql {
-  constructor(private readonly runner: Runner) {}
+  constructor(
+    private readonly runner: Runner,
+    /** Whether named statements are prepared (not on the embedded database, see SqlPool). */
+    protected readonly prepare = true,
+  ) {}
 
   /** Every row of the statement. */
   async rows<T>(statement: Statement, options: { name?: string } = {}): Promise<T[]> {
@@ -38,15 +43,25 @@ export class Sql {
     return this.runner.query({
       text,
       values: values as unknown[],
-      ...(name ? { name: preparedName(name, text) } : {}),
+      ...(name && this.prepare ? { name: preparedName(name, text) } : {}),
     });
   }
 }
 
 /** The pool-level executor, able to open transactions. */
 export class SqlPool extends Sql {
-  constructor(private readonly pool: pg.Pool) {
-    super(pool);
+  constructor(
+    private readonly pool: pg.Pool,
+    /** Notifications of changes, for the caches that must drop what they made stale. */
+    readonly changes: ChangeFeed,
+    /**
+     * False on the embedded database: its connections all share PGlite's one session, where a
+     * statement prepared by one connection already exists for the next (42P05), and parsing there
+     * costs no network round trip anyway.
+     */
+    prepare = true,
+  ) {
+    super(pool, prepare);
   }
 
   /**
@@ -65,7 +80,7 @@ export class SqlPool extends Sql {
         await client.query(
           options.isolation ? `BEGIN ISOLATION LEVEL ${options.isolation.toUpperCase()}` : "BEGIN",
         );
-        const result = await work(new Sql(client));
+        const result = await work(new Sql(client, this.prepare));
         await client.query("COMMIT");
         return result;
       } catch (error) {

@@ -2,9 +2,11 @@
 // Shared by every REST surface and GraphQL. Two kinds of credential, told apart by the scheme:
 // `Bearer <API key>`, and `PublicApi <access token>` / `PublicApiV2 <access token>` (seed 004,
 // docs/tokens.md), whose scopes are the permissions of the token user's groups.
+import { sql, sqlOf } from "../db/sql.js";
 import { ForbiddenError, TokenUnauthenticatedError, UnauthenticatedError } from "../errors.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { hashApiKeySecret } from "./api-key-secret.js";
+import { AuthCache } from "./auth-cache.js";
 import { ALL_SCOPES } from "./scopes.js";
 import { Viewer, type ViewerUser } from "./viewer.js";
 
@@ -71,21 +73,50 @@ type KeyRow = {
   organization: { id: string; name: string };
 };
 
-async function authenticateApiKey(
-  prisma: PrismaClient,
-  token: string,
-  credentials: Credentials,
-): Promise<Viewer> {
-  // One statement on every request's path: Prisma splits `include` into a query per relation.
-  const [key] = await prisma.$queryRaw<KeyRow[]>`
-    SELECT k.id, k.scopes, k.can_act_for_users AS "canActForUsers", k.expires_at AS "expiresAt",
+type Caches = { keys: AuthCache<KeyRow | null>; tokens: AuthCache<AccessTokenRow | null> };
+const caches = new WeakMap<PrismaClient, Caches>();
+
+function cachesOf(prisma: PrismaClient): Caches {
+  let found = caches.get(prisma);
+  if (!found) {
+    const feed = sqlOf(prisma).changes;
+    found = { keys: new AuthCache(feed), tokens: new AuthCache(feed) };
+    caches.set(prisma, found);
+  }
+  return found;
+}
+
+/**
+ * The key with its user and organisation, from the cache when warm (src/identity/auth-cache.ts),
+ * else in one statement, prepared once per connection. Unknown secrets are cached too (null):
+ * a new key is a new hash, never one that was looked up before.
+ */
+async function keyRow(prisma: PrismaClient, hash: string): Promise<KeyRow | null> {
+  const cache = cachesOf(prisma).keys;
+  const cached = cache.get(hash);
+  if (cached !== undefined) return cached;
+  const generation = cache.begin();
+  const row = await sqlOf(prisma).maybeOne<KeyRow>(
+    sql`SELECT k.id, k.scopes, k.can_act_for_users AS "canActForUsers", k.expires_at AS "expiresAt",
       k.revoked_at AS "revokedAt", k.last_used_at AS "lastUsedAt",
       k.rate_limit_per_minute AS "rateLimitPerMinute",
       json_build_object('id', u.id, 'displayName', u.display_name, 'email', u.email,
         'role', u.role, 'active', u.active) AS "user",
       json_build_object('id', o.id, 'name', o.name) AS organization
     FROM api_keys k JOIN users u ON u.id = k.user_id JOIN organizations o ON o.id = k.organization_id
-    WHERE k.secret_hash = ${hashApiKeySecret(token)}`;
+    WHERE k.secret_hash = ${hash}`,
+    { name: "auth.apiKey" },
+  );
+  cache.set(hash, row ?? null, generation);
+  return row ?? null;
+}
+
+async function authenticateApiKey(
+  prisma: PrismaClient,
+  token: string,
+  credentials: Credentials,
+): Promise<Viewer> {
+  const key = await keyRow(prisma, hashApiKeySecret(token));
   if (!key || !key.user.active) throw new UnauthenticatedError("invalid");
   if (key.revokedAt) throw new UnauthenticatedError("revoked");
   const now = new Date();
@@ -93,7 +124,13 @@ async function authenticateApiKey(
 
   if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
     // Best effort and off the request's path: a failed bookkeeping write must not fail the call.
-    prisma.apiKey.update({ where: { id: key.id }, data: { lastUsedAt: now } }).catch(() => {});
+    // The cached row learns it too, so the write stays once a minute (it notifies nobody).
+    key.lastUsedAt = now;
+    sqlOf(prisma)
+      .execute(sql`UPDATE api_keys SET last_used_at = ${now}::timestamptz WHERE id = ${key.id}::uuid`, {
+        name: "auth.keyUsed",
+      })
+      .catch(() => {});
   }
 
   const organization = { id: key.organization.id, name: key.organization.name };
@@ -128,38 +165,21 @@ type AccessTokenRow = {
   organization: { id: string; name: string };
 };
 
-/**
- * One statement: the token, its user and organisation, whether its family was revoked (a family
- * is revoked as soon as any of its refresh tokens is: see src/tokens/tokens.service.ts), and the
- * union of the permissions of the user's groups, which become the viewer's scopes. Groups never
- * grant `*`.
- */
+/** An access token's viewer, from the cache when warm, else from accessTokenRow(). */
 async function authenticateAccessToken(
   prisma: PrismaClient,
   token: string,
   version: ApiVersion,
   credentials: Credentials,
 ): Promise<Viewer> {
-  const [row] = await prisma.$queryRaw<AccessTokenRow[]>`
-    SELECT a.id, a.family_id AS "familyId", a.api_version AS "apiVersion", a.expires_at AS "expiresAt",
-      (a.revoked_at IS NOT NULL OR EXISTS (
-        SELECT 1 FROM refresh_tokens f WHERE f.family_id = a.family_id AND f.revoked_at IS NOT NULL
-      )) AS revoked,
-      ARRAY(
-        SELECT DISTINCT p FROM group_members gm
-          JOIN groups g ON g.id = gm.group_id AND g.organization_id = a.organization_id
-          CROSS JOIN LATERAL unnest(g.permissions) AS p
-        WHERE gm.user_id = u.id AND p <> ${ALL_SCOPES}
-        ORDER BY p
-      ) AS scopes,
-      json_build_object('id', u.id, 'displayName', u.display_name, 'email', u.email,
-        'role', u.role, 'active', u.active) AS "user",
-      json_build_object('id', o.id, 'name', o.name) AS organization
-    FROM access_tokens a
-      JOIN refresh_tokens r ON r.id = a.refresh_token_id
-      JOIN users u ON u.id = r.user_id AND u.organization_id = a.organization_id
-      JOIN organizations o ON o.id = a.organization_id
-    WHERE a.secret_hash = ${hashApiKeySecret(token)}`;
+  const hash = hashApiKeySecret(token);
+  const cache = cachesOf(prisma).tokens;
+  let row = cache.get(hash);
+  if (row === undefined) {
+    const generation = cache.begin();
+    row = (await accessTokenRow(prisma, hash)) ?? null;
+    cache.set(hash, row, generation);
+  }
   if (!row) throw new TokenUnauthenticatedError("invalid", "Access token not found or incorrect");
   if (row.apiVersion !== version) {
     throw new TokenUnauthenticatedError(
@@ -197,4 +217,35 @@ function pickUser(user: { id: string; displayName: string; email: string; role: 
 
 export function isUuid(value: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+}
+
+/**
+ * One statement: the token, its user and organisation, whether its family was revoked (a family
+ * is revoked as soon as any of its refresh tokens is: see src/tokens/tokens.service.ts), and the
+ * union of the permissions of the user's groups, which become the viewer's scopes. Groups never
+ * grant `*`.
+ */
+function accessTokenRow(prisma: PrismaClient, hash: string): Promise<AccessTokenRow | undefined> {
+  return sqlOf(prisma).maybeOne<AccessTokenRow>(
+    sql`SELECT a.id, a.family_id AS "familyId", a.api_version AS "apiVersion", a.expires_at AS "expiresAt",
+      (a.revoked_at IS NOT NULL OR EXISTS (
+        SELECT 1 FROM refresh_tokens f WHERE f.family_id = a.family_id AND f.revoked_at IS NOT NULL
+      )) AS revoked,
+      ARRAY(
+        SELECT DISTINCT p FROM group_members gm
+          JOIN groups g ON g.id = gm.group_id AND g.organization_id = a.organization_id
+          CROSS JOIN LATERAL unnest(g.permissions) AS p
+        WHERE gm.user_id = u.id AND p <> ${ALL_SCOPES}
+        ORDER BY p
+      ) AS scopes,
+      json_build_object('id', u.id, 'displayName', u.display_name, 'email', u.email,
+        'role', u.role, 'active', u.active) AS "user",
+      json_build_object('id', o.id, 'name', o.name) AS organization
+    FROM access_tokens a
+      JOIN refresh_tokens r ON r.id = a.refresh_token_id
+      JOIN users u ON u.id = r.user_id AND u.organization_id = a.organization_id
+      JOIN organizations o ON o.id = a.organization_id
+    WHERE a.secret_hash = ${hash}`,
+    { name: "auth.accessToken" },
+  );
 }
