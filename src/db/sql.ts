@@ -38,13 +38,19 @@ export class Sql {
     return (await this.run(statement, options.name)).rowCount ?? 0;
   }
 
-  private run(statement: Statement, name: string | undefined): Promise<pg.QueryResult> {
+  private async run(statement: Statement, name: string | undefined): Promise<pg.QueryResult> {
     const { text, values } = statement;
-    return this.runner.query({
-      text,
-      values: values as unknown[],
-      ...(name && this.prepare ? { name: preparedName(name, text) } : {}),
-    });
+    if (!name || !this.prepare) return this.runner.query({ text, values: values as unknown[] });
+    try {
+      return await this.runner.query({ text, values: values as unknown[], name: preparedName(name, text) });
+    } catch (error) {
+      // The session is not the one the connection prepared on (a pooler or a proxy in between, or
+      // a server shared by connections): 42P05 already exists, 26000 does not exist. Unnamed, it
+      // runs anywhere.
+      const code = (error as { code?: string }).code;
+      if (code !== "42P05" && code !== "26000") throw error;
+      return this.runner.query({ text, values: values as unknown[] });
+    }
   }
 }
 
