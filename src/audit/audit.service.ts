@@ -1,8 +1,12 @@
 // The audit trail: who (key, attributed user, X-Forwarded-User), what (action, resource), when and
 // through which request. Written by the transports after every successful write, so no surface
 // can forget it; read through GraphQL.
-import type { AuditEvent, Prisma, PrismaClient } from "../generated/prisma/client.js";
+import { isUuid } from "../db/ids.js";
+import type { PrismaClient } from "../generated/prisma/client.js";
 import type { Viewer } from "../identity/viewer.js";
+import { type AuditEvent, type AuditFilter, AuditStore, type AuditWindow } from "./audit.store.js";
+
+export type { AuditEvent, AuditFilter, AuditKey, AuditWindow } from "./audit.store.js";
 
 export type AuditEntry = {
   transport: "rest" | "graphql";
@@ -13,66 +17,54 @@ export type AuditEntry = {
   requestId: string;
 };
 
-export type AuditFilter = {
-  userId?: string | null;
-  apiKeyId?: string | null;
-  resourceType?: string | null;
-  resourceId?: string | null;
-  action?: string | null;
-  from?: Date | null;
-  to?: Date | null;
-};
-
+/** One row for one successful write: one named statement. */
 export async function recordAudit(prisma: PrismaClient, viewer: Viewer, entry: AuditEntry): Promise<void> {
-  await prisma.auditEvent.create({
-    data: {
-      organizationId: viewer.organization.id,
-      apiKeyId: viewer.apiKeyId,
-      userId: viewer.user.id,
-      forwardedUser: viewer.forwardedUser,
-      transport: entry.transport,
-      action: entry.action.slice(0, 300),
-      resourceType: entry.resourceType?.slice(0, 100) ?? null,
-      resourceId: entry.resourceId?.slice(0, 300) ?? null,
-      status: entry.status,
-      requestId: entry.requestId,
-    },
+  await AuditStore.of(prisma).insert({
+    organizationId: viewer.organization.id,
+    apiKeyId: viewer.apiKeyId,
+    userId: viewer.user.id,
+    forwardedUser: viewer.forwardedUser,
+    transport: entry.transport,
+    action: entry.action.slice(0, 300),
+    resourceType: entry.resourceType?.slice(0, 100) ?? null,
+    resourceId: entry.resourceId?.slice(0, 300) ?? null,
+    status: entry.status,
+    requestId: entry.requestId,
   });
 }
 
+/** Reading the trail (org:admin), always inside the viewer's organisation. */
 export class AuditService {
-  constructor(
-    private readonly prisma: PrismaClient,
-    private readonly viewer: Viewer,
-  ) {}
+  private readonly store: AuditStore;
 
-  /** The where clause of a listing, always inside the viewer's organisation. */
-  where(filter: AuditFilter): Prisma.AuditEventWhereInput {
+  constructor(
+    prisma: PrismaClient,
+    private readonly viewer: Viewer,
+  ) {
+    this.store = AuditStore.of(prisma);
+  }
+
+  /** One keyset window of the trail, newest first (oldest first when inverted). */
+  async window(filter: AuditFilter, window: AuditWindow): Promise<AuditEvent[]> {
     this.viewer.require("org:admin");
-    return {
-      organizationId: this.viewer.organization.id,
-      ...(filter.userId ? { userId: filter.userId } : {}),
-      ...(filter.apiKeyId ? { apiKeyId: filter.apiKeyId } : {}),
-      ...(filter.resourceType ? { resourceType: filter.resourceType } : {}),
-      ...(filter.resourceId ? { resourceId: filter.resourceId } : {}),
-      ...(filter.action ? { action: filter.action } : {}),
-      ...(filter.from || filter.to
-        ? {
-            occurredAt: {
-              ...(filter.from ? { gte: filter.from } : {}),
-              ...(filter.to ? { lt: filter.to } : {}),
-            },
-          }
-        : {}),
-    };
+    return this.store.window(this.viewer.organization.id, filter, window);
+  }
+
+  async count(filter: AuditFilter): Promise<number> {
+    this.viewer.require("org:admin");
+    return this.store.count(this.viewer.organization.id, filter);
   }
 
   async list(filter: AuditFilter, take = 50): Promise<AuditEvent[]> {
-    return this.prisma.auditEvent.findMany({
-      where: this.where(filter),
-      orderBy: [{ occurredAt: "desc" }, { id: "desc" }],
-      take,
-    });
+    return this.window(filter, { limit: take, inverted: false });
+  }
+
+  /** For DataLoaders and node(id:): null for ids that are not this organisation's events. */
+  async findMany(ids: readonly string[]): Promise<Array<AuditEvent | null>> {
+    this.viewer.require("org:admin");
+    const rows = await this.store.byIds(this.viewer.organization.id, ids.filter(isUuid));
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
   }
 }
 

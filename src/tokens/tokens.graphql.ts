@@ -5,16 +5,16 @@ import type { FastifyRequest } from "fastify";
 import { builder } from "../graphql/builder.js";
 import type { GraphQLContext } from "../graphql/context.js";
 import { UserRef } from "../identity/identity.graphql.js";
-import { type CreatedRefreshToken, RefreshTokenService, type RefreshTokenSummary } from "./tokens.service.js";
+import type { CreatedRefreshToken, RefreshTokenService, RefreshTokenSummary } from "./tokens.service.js";
 
 /**
  * The service of this request. Token lifetimes come from the app's configuration, which the
  * schema (built once, at import) cannot see: the Fastify request yoga puts in the context can.
  */
 function tokensOf(ctx: GraphQLContext): RefreshTokenService {
-  const settings = (ctx as GraphQLContext & { req?: FastifyRequest }).req?.server.tokenSettings;
-  if (!settings) throw new Error("Token settings are not installed (registerTokenRoutes)");
-  return new RefreshTokenService(ctx.prisma, ctx.viewer, settings);
+  const server = (ctx as GraphQLContext & { req?: FastifyRequest }).req?.server;
+  if (!server?.refreshTokenService) throw new Error("Token routes are not installed (registerTokenRoutes)");
+  return server.refreshTokenService(ctx.viewer);
 }
 
 const RefreshTokenStatus = builder.enumType("RefreshTokenStatus", {
@@ -60,11 +60,7 @@ builder.node(RefreshTokenRef, {
       description: "The last renewal made with it.",
     }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
-    user: t.prismaField({
-      type: "User",
-      resolve: (query, token, _args, ctx) =>
-        ctx.prisma.user.findUniqueOrThrow({ ...query, where: { id: token.userId } }),
-    }),
+    user: t.field({ type: UserRef, resolve: (token) => token.userId }),
   }),
 });
 

@@ -6,15 +6,19 @@ import { z } from "zod";
 import { RateLimitedError } from "../errors.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { ACCESS_TOKEN_SCHEMES } from "../identity/authenticate.js";
+import type { Viewer } from "../identity/viewer.js";
 import { type RateLimiter, rateLimitHeaders } from "../limits/rate-limiter.js";
 import { ErrorBody } from "../rest/openapi.js";
 import { RenewTokensBody } from "./tokens.inputs.js";
-import { renewTokens, type TokenSettings } from "./tokens.service.js";
+import { RefreshTokenService, renewTokens, type TokenSettings } from "./tokens.service.js";
 
 declare module "fastify" {
   interface FastifyInstance {
-    /** The token lifetimes of this app's configuration, for GraphQL resolvers (tokens.graphql.ts). */
-    tokenSettings: TokenSettings;
+    /**
+     * A viewer's RefreshTokenService with this app's database and token lifetimes, for GraphQL
+     * resolvers (tokens.graphql.ts), which the schema (built once, at import) cannot reach.
+     */
+    refreshTokenService(viewer: Viewer): RefreshTokenService;
   }
 }
 
@@ -42,7 +46,7 @@ export function registerTokenRoutes(
   settings: TokenSettings,
   limiter: RateLimiter,
 ): void {
-  app.decorate("tokenSettings", settings);
+  app.decorate("refreshTokenService", (viewer: Viewer) => new RefreshTokenService(prisma, viewer, settings));
   const r = app.withTypeProvider<ZodTypeProvider>();
   for (const version of [1, 2] as const) {
     r.post(

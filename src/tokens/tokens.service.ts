@@ -10,9 +10,10 @@
 // every token the family has). Checks ask "is any token of the family revoked?", not "is this
 // one?", so a token inserted by a rotation that raced a revocation is dead too.
 import { randomUUID } from "node:crypto";
+import { isUuid } from "../db/ids.js";
 import { NotFoundError, TokenUnauthenticatedError, UnprocessableError } from "../errors.js";
-import type { Prisma, PrismaClient } from "../generated/prisma/client.js";
-import { type ApiVersion, isUuid } from "../identity/authenticate.js";
+import type { PrismaClient } from "../generated/prisma/client.js";
+import type { ApiVersion } from "../identity/authenticate.js";
 import type { Viewer } from "../identity/viewer.js";
 import { parseInput } from "../validation.js";
 import {
@@ -22,8 +23,10 @@ import {
   tokenDisplayPrefix,
 } from "./token-secrets.js";
 import { CreateRefreshTokenInput, RefreshTokenFilter } from "./tokens.inputs.js";
+import { type RefreshTokenSummary, TokenStore } from "./tokens.store.js";
 
-type Db = PrismaClient | Prisma.TransactionClient;
+export type { RefreshTokenSummary } from "./tokens.store.js";
+
 const DAY_MS = 86_400_000;
 
 /** Seed 004: "System will return you with a new Refresh token 5 days after the current one is active." */
@@ -33,19 +36,6 @@ export type TokenSettings = { accessTokenTtlSeconds: number; refreshTokenTtlDays
 export type Clock = () => Date;
 const systemClock: Clock = () => new Date();
 
-export type RefreshTokenSummary = {
-  id: string;
-  organizationId: string;
-  userId: string;
-  name: string;
-  familyId: string;
-  prefix: string;
-  expiresAt: Date;
-  rotatedAt: Date | null;
-  revokedAt: Date | null;
-  lastUsedAt: Date | null;
-  createdAt: Date;
-};
 export type CreatedRefreshToken = { refreshToken: RefreshTokenSummary; secret: string };
 
 export type RenewedTokens = {
@@ -58,26 +48,12 @@ export type RenewedTokens = {
   refreshTokenExpiresAt: Date;
 };
 
-const summarySelect = {
-  id: true,
-  organizationId: true,
-  userId: true,
-  name: true,
-  familyId: true,
-  prefix: true,
-  expiresAt: true,
-  rotatedAt: true,
-  revokedAt: true,
-  lastUsedAt: true,
-  createdAt: true,
-} as const;
-
 /**
  * Low level: no permission checks. A new family unless `familyId` is given (a rotation). The
  * creation time is the caller's clock, like the expiry: rotation age and lifetime use one clock.
  */
 async function issueRefreshToken(
-  db: Db,
+  store: TokenStore,
   input: {
     organizationId: string;
     userId: string;
@@ -88,53 +64,39 @@ async function issueRefreshToken(
   },
 ): Promise<CreatedRefreshToken> {
   const secret = generateRefreshTokenSecret();
-  const refreshToken = await db.refreshToken.create({
-    data: {
-      organizationId: input.organizationId,
-      userId: input.userId,
-      name: input.name,
-      familyId: input.familyId ?? randomUUID(),
-      prefix: tokenDisplayPrefix(secret),
-      secretHash: hashTokenSecret(secret),
-      createdAt: input.createdAt,
-      expiresAt: input.expiresAt,
-    },
-    select: summarySelect,
+  const refreshToken = await store.insertRefreshToken({
+    organizationId: input.organizationId,
+    userId: input.userId,
+    name: input.name,
+    familyId: input.familyId ?? randomUUID(),
+    prefix: tokenDisplayPrefix(secret),
+    secretHash: hashTokenSecret(secret),
+    createdAt: input.createdAt,
+    expiresAt: input.expiresAt,
   });
   return { refreshToken, secret };
 }
 
-/** Revokes every refresh and access token of a family (already-revoked ones keep their time). */
-async function revokeFamily(db: PrismaClient, familyId: string, now: Date): Promise<void> {
-  await db.$transaction([
-    db.refreshToken.updateMany({ where: { familyId, revokedAt: null }, data: { revokedAt: now } }),
-    db.accessToken.updateMany({ where: { familyId, revokedAt: null }, data: { revokedAt: now } }),
-  ]);
-}
-
 /** Administration of refresh tokens (org:admin): create, list, revoke. */
 export class RefreshTokenService {
+  private readonly store: TokenStore;
+
   constructor(
-    private readonly prisma: PrismaClient,
+    prisma: PrismaClient,
     private readonly viewer: Viewer,
     private readonly settings: TokenSettings,
     private readonly clock: Clock = systemClock,
-  ) {}
+  ) {
+    this.store = TokenStore.of(prisma);
+  }
 
   async create(input: CreateRefreshTokenInput): Promise<CreatedRefreshToken> {
     this.viewer.require("org:admin");
     const data = parseInput(CreateRefreshTokenInput, input);
-    const user = await this.prisma.user.findFirst({
-      where: { id: data.userId, organizationId: this.viewer.organization.id },
-      select: {
-        id: true,
-        active: true,
-        groupMemberships: { select: { group: { select: { permissions: true } } } },
-      },
-    });
+    const user = await this.store.userWithPermissions(this.viewer.organization.id, data.userId);
     if (!user) throw new NotFoundError(`User ${data.userId} not found`);
     // The token will carry the user's groups' permissions: the caller must hold them all.
-    this.viewer.requireGrantable(user.groupMemberships.flatMap((m) => m.group.permissions));
+    this.viewer.requireGrantable(user.permissions);
     if (!user.active) {
       throw new UnprocessableError(`User ${data.userId} is deactivated`, [
         { field: "userId", message: "is deactivated: a deactivated user cannot hold tokens" },
@@ -142,7 +104,7 @@ export class RefreshTokenService {
     }
     const days = data.expiresInDays ?? this.settings.refreshTokenTtlDays;
     const now = this.clock();
-    return issueRefreshToken(this.prisma, {
+    return issueRefreshToken(this.store, {
       organizationId: this.viewer.organization.id,
       userId: user.id,
       name: data.name,
@@ -163,32 +125,14 @@ export class RefreshTokenService {
   ): Promise<{ items: RefreshTokenSummary[]; total: number }> {
     this.viewer.require("org:admin");
     const f = parseInput(RefreshTokenFilter, filter);
-    const where = {
-      organizationId: this.viewer.organization.id,
-      ...(f.userId ? { userId: f.userId } : {}),
-      ...(f.includeRotated ? {} : { rotatedAt: null }),
-    };
-    const [items, total] = await this.prisma.$transaction([
-      this.prisma.refreshToken.findMany({
-        where,
-        orderBy: [{ createdAt: "asc" }, { id: "asc" }],
-        skip,
-        take,
-        select: summarySelect,
-      }),
-      this.prisma.refreshToken.count({ where }),
-    ]);
-    return { items, total };
+    return this.store.page(this.viewer.organization.id, f, skip, take);
   }
 
   /** One refresh token of the organisation, or null (also for ids that are not ours or not valid). */
   async find(id: string): Promise<RefreshTokenSummary | null> {
     this.viewer.require("org:admin");
     if (!isUuid(id)) return null;
-    return this.prisma.refreshToken.findFirst({
-      where: { id, organizationId: this.viewer.organization.id },
-      select: summarySelect,
-    });
+    return (await this.store.byId(this.viewer.organization.id, id)) ?? null;
   }
 
   /**
@@ -200,23 +144,12 @@ export class RefreshTokenService {
     this.viewer.require("org:admin");
     const token = await this.find(id);
     if (!token) throw new NotFoundError(`Refresh token ${id} not found`);
-    await revokeFamily(this.prisma, token.familyId, this.clock());
-    return this.prisma.refreshToken.findUniqueOrThrow({ where: { id }, select: summarySelect });
+    await this.store.revokeFamily(token.familyId, this.clock());
+    const revoked = await this.store.byId(this.viewer.organization.id, token.id);
+    if (!revoked) throw new NotFoundError(`Refresh token ${id} not found`);
+    return revoked;
   }
 }
-
-type PresentedRow = {
-  id: string;
-  organizationId: string;
-  userId: string;
-  familyId: string;
-  name: string;
-  expiresAt: Date;
-  rotatedAt: Date | null;
-  createdAt: Date;
-  familyRevoked: boolean;
-  userActive: boolean;
-};
 
 /**
  * POST /api/v{1,2}/tokens/renewtokens: the refresh token is the credential. Answers 401
@@ -231,22 +164,15 @@ export async function renewTokens(
   clock: Clock = systemClock,
 ): Promise<RenewedTokens> {
   const now = clock();
-  const [presented] = await prisma.$queryRaw<PresentedRow[]>`
-    SELECT r.id, r.organization_id AS "organizationId", r.user_id AS "userId", r.family_id AS "familyId",
-      r.name, r.expires_at AS "expiresAt", r.rotated_at AS "rotatedAt", r.created_at AS "createdAt",
-      EXISTS (
-        SELECT 1 FROM refresh_tokens f WHERE f.family_id = r.family_id AND f.revoked_at IS NOT NULL
-      ) AS "familyRevoked",
-      u.active AS "userActive"
-    FROM refresh_tokens r JOIN users u ON u.id = r.user_id
-    WHERE r.secret_hash = ${hashTokenSecret(secret)}`;
+  const tokens = TokenStore.of(prisma);
+  const presented = await tokens.presented(hashTokenSecret(secret));
   if (!presented) throw new TokenUnauthenticatedError("invalid", "Refresh token not found or incorrect");
   if (presented.familyRevoked) {
     throw new TokenUnauthenticatedError("revoked", "Refresh token has been revoked");
   }
   if (presented.rotatedAt) {
     // A rotated token comes back only if two parties hold it: the family cannot be trusted.
-    await revokeFamily(prisma, presented.familyId, now);
+    await tokens.revokeFamily(presented.familyId, now);
     throw new TokenUnauthenticatedError(
       "revoked",
       "Refresh token was already rotated and has been used again: every token of its family is now revoked",
@@ -257,16 +183,13 @@ export async function renewTokens(
     throw new TokenUnauthenticatedError("invalid", "The token's user is deactivated");
 
   const rotate = now.getTime() - presented.createdAt.getTime() >= ROTATE_AFTER_DAYS * DAY_MS;
-  return prisma.$transaction(async (tx) => {
+  return tokens.transaction(async (tx) => {
     let successor: CreatedRefreshToken | null = null;
     if (rotate) {
       // Of two renewals racing with one token, only the first claims the rotation; the other
       // gets 401 without revoking the family (it did not replay: it overlapped). Presenting the
       // token once more is a replay like any other.
-      const claimed = await tx.$executeRaw`
-        UPDATE refresh_tokens SET rotated_at = ${now}, last_used_at = ${now}
-        WHERE id = ${presented.id}::uuid AND rotated_at IS NULL AND revoked_at IS NULL`;
-      if (claimed !== 1) {
+      if (!(await tx.claimRotation(presented.id, now))) {
         throw new TokenUnauthenticatedError(
           "invalid",
           "Refresh token was rotated by a concurrent renewal: use the refresh token that renewal returned",
@@ -283,7 +206,7 @@ export async function renewTokens(
         expiresAt: new Date(now.getTime() + lifetimeMs),
       });
     } else {
-      await tx.refreshToken.update({ where: { id: presented.id }, data: { lastUsedAt: now } });
+      await tx.markUsed(presented.id, now);
     }
     const refreshTokenExpiresAt = successor?.refreshToken.expiresAt ?? presented.expiresAt;
     // An access token never outlives the refresh token the client keeps.
@@ -291,19 +214,15 @@ export async function renewTokens(
       Math.min(now.getTime() + settings.accessTokenTtlSeconds * 1000, refreshTokenExpiresAt.getTime()),
     );
     // Expired access tokens of the family are of no use to anyone: each renewal sweeps them.
-    await tx.accessToken.deleteMany({
-      where: { familyId: presented.familyId, expiresAt: { lt: new Date(now.getTime() - DAY_MS) } },
-    });
+    await tx.sweepAccessTokens(presented.familyId, new Date(now.getTime() - DAY_MS));
     const accessToken = generateAccessTokenSecret();
-    await tx.accessToken.create({
-      data: {
-        organizationId: presented.organizationId,
-        refreshTokenId: presented.id,
-        familyId: presented.familyId,
-        apiVersion,
-        secretHash: hashTokenSecret(accessToken),
-        expiresAt: accessTokenExpiresAt,
-      },
+    await tx.insertAccessToken({
+      organizationId: presented.organizationId,
+      refreshTokenId: presented.id,
+      familyId: presented.familyId,
+      apiVersion,
+      secretHash: hashTokenSecret(accessToken),
+      expiresAt: accessTokenExpiresAt,
     });
     return {
       accessToken,

@@ -113,6 +113,41 @@ describe("audit trail", () => {
     expect(byOwner.every((e) => e.user?.displayName === "Acme Owner")).toBe(true);
   });
 
+  it("a page of events names its users in one statement, whatever the page size", async () => {
+    const query = (n: number) =>
+      `{ auditEvents(first: ${n}) { edges { node { action user { displayName } } } } }`;
+    const count = async (n: number) => {
+      const before = t.db.statementCount();
+      const { body } = await gql<{
+        auditEvents: { edges: Array<{ node: { user: { displayName: string } | null } }> };
+      }>(t.app, acme.key, query(n));
+      expect(body.errors).toBeUndefined();
+      return { statements: t.db.statementCount() - before, edges: body.data!.auditEvents.edges };
+    };
+    const one = await count(1);
+    const page = await count(50);
+    expect(new Set(page.edges.map((e) => e.node.user?.displayName)).size).toBeGreaterThanOrEqual(2);
+    expect(one.statements).toBeGreaterThan(0);
+    expect(page.statements).toBe(one.statements);
+  });
+
+  it("node(id:) of an event needs org:admin too", async () => {
+    const { body } = await gql<{ auditEvents: { edges: Array<{ node: { id: string } }> } }>(
+      t.app,
+      acme.key,
+      "{ auditEvents(first: 1) { edges { node { id } } } }",
+    );
+    const id = body.data!.auditEvents.edges[0]!.node.id;
+    const NODE = "query ($id: ID!) { node(id: $id) { ... on AuditEvent { action } } }";
+    const admin = await gql<{ node: { action: string } | null }>(t.app, acme.key, NODE, { id });
+    expect(admin.body.data?.node?.action).toBeTruthy();
+    const reader = await createKey(t.prisma, acme, { scopes: ["records:read"] });
+    const denied = await gql(t.app, reader, NODE, { id });
+    expect(denied.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    const foreign = await gql(t.app, globex.key, NODE, { id });
+    expect(foreign.body).toEqual({ data: { node: null } });
+  });
+
   it("is confined to the organisation and needs org:admin", async () => {
     expect(await events(globex.key)).toEqual([]);
     const reader = await createKey(t.prisma, acme, { scopes: ["records:read"] });
