@@ -1,11 +1,13 @@
 // Modules and their field schemas, confined to the viewer's organisation. The organisation's
 // modules are read once per request (one statement) and served from that cache afterwards.
-import { createHash } from "node:crypto";
+import { translateDatabaseError } from "../db/errors.js";
+import { sqlOf } from "../db/sql.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
-import type { Prisma, PrismaClient, RecordModule } from "../generated/prisma/client.js";
+import type { PrismaClient } from "../generated/prisma/client.js";
 import type { Viewer } from "../identity/viewer.js";
 import { parseInput } from "../validation.js";
 import { RESERVED_SLUGS } from "./advanced-filter.js";
+import { type ModuleDef, ModuleStore } from "./modules.store.js";
 import {
   CreateModuleInput,
   type FieldDefinition,
@@ -14,17 +16,7 @@ import {
   UpdateModuleInput,
 } from "./records.inputs.js";
 
-export type ModuleDef = {
-  id: string;
-  organizationId: string;
-  slug: string;
-  name: string;
-  fields: FieldDefinition[];
-  displayFields: string[];
-  subtitleFields: string[];
-  createdAt: Date;
-  updatedAt: Date;
-};
+export type { ModuleDef } from "./modules.store.js";
 
 export type ReferenceDefinition = {
   slug: string;
@@ -32,20 +24,6 @@ export type ReferenceDefinition = {
   targetModuleSlug: string | null;
   relationshipType: "many_to_one" | "many_to_many";
 };
-
-export function toModuleDef(row: RecordModule): ModuleDef {
-  return {
-    id: row.id,
-    organizationId: row.organizationId,
-    slug: row.slug,
-    name: row.name,
-    fields: row.fields as unknown as FieldDefinition[],
-    displayFields: row.displayFields ?? [],
-    subtitleFields: row.subtitleFields ?? [],
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
-  };
-}
 
 export function referencesOf(module: ModuleDef): ReferenceDefinition[] {
   return module.fields
@@ -65,67 +43,21 @@ export function displayFieldsOf(module: ModuleDef): string[] {
   return firstText ? [firstText.slug] : [];
 }
 
-/**
- * Sort and range filters on a custom field read an expression of the JSONB value
- * (advanced-filter.ts `targetExpression`); a partial B-tree index on exactly that expression,
- * per module, lets PostgreSQL stop after one page and answer ranges without decoding every
- * record's JSON (docs/records.md, "Indexes"). Equality and `in` use the GIN index on `fields`.
- * Numbers and dates are indexed newest/largest first, texts A to Z, both with nulls last, as
- * the lists sort them. Built CONCURRENTLY so writes go on; a failure only costs speed.
- */
-export async function ensureFieldIndexes(prisma: PrismaClient, module: ModuleDef): Promise<void> {
-  for (const field of module.fields) {
-    const key = indexKey(field);
-    if (!key) continue;
-    // Slugs match SLUG (lower snake case) and ids are uuids: both safe to inline in DDL.
-    const name = `records_f_${createHash("md5").update(`${module.id}:${field.slug}:${key}`).digest("hex").slice(0, 20)}`;
-    const ddl = `INDEX IF NOT EXISTS "${name}" ON records (${key}) WHERE module_id = '${module.id}'::uuid`;
-    try {
-      await prisma.$executeRawUnsafe(`CREATE ${ddl.replace("INDEX", "INDEX CONCURRENTLY")}`);
-    } catch {
-      await prisma.$executeRawUnsafe(`CREATE ${ddl}`).catch(() => {});
-    }
-  }
-}
-
-function indexKey(field: FieldDefinition): string | null {
-  if (field.relationshipType === "many_to_many" || field.type === "multi_select") return null;
-  const slug = `'${field.slug}'::text`;
-  switch (field.type) {
-    case "number":
-    case "currency":
-      return `(CASE WHEN jsonb_typeof(fields -> ${slug}) = 'number'::text THEN (fields ->> ${slug})::numeric END) DESC NULLS LAST, id DESC`;
-    case "date":
-    case "datetime":
-      return `((fields ->> ${slug}) COLLATE "C") DESC NULLS LAST, id DESC`;
-    case "text":
-    case "select":
-    case "email":
-      return `(fields ->> ${slug}) ASC NULLS LAST, id ASC`;
-    default:
-      return null;
-  }
-}
-
 export class ModuleService {
   private cache: Promise<ModuleDef[]> | null = null;
+  private readonly store: ModuleStore;
 
   constructor(
-    private readonly prisma: PrismaClient,
+    prisma: PrismaClient,
     private readonly viewer: Viewer,
-  ) {}
+  ) {
+    this.store = new ModuleStore(sqlOf(prisma), viewer.organization.id);
+  }
 
   /** Every module of the organisation, by slug. */
   async list(): Promise<ModuleDef[]> {
     this.viewer.require("records:read");
-    // Raw SQL: on every request's path, and the ORM's query compiler costs more than the query.
-    this.cache ??= this.prisma.$queryRaw<RecordModule[]>`
-      SELECT id, organization_id AS "organizationId", slug, name, fields,
-        display_fields AS "displayFields", subtitle_fields AS "subtitleFields",
-        created_at AS "createdAt", updated_at AS "updatedAt"
-      FROM record_modules WHERE organization_id = ${this.viewer.organization.id}::uuid ORDER BY slug`.then(
-      (rows) => rows.map(toModuleDef),
-    );
+    this.cache ??= this.store.list();
     return this.cache;
   }
 
@@ -153,27 +85,22 @@ export class ModuleService {
       throw new ConflictError(`A module with slug ${data.slug} already exists`, { field: "slug" });
     }
     const fields = this.checkSchema(data.slug, data.fields, data.displayFields, data.subtitleFields, all);
-    try {
-      const row = await this.prisma.recordModule.create({
-        data: {
-          organizationId: this.viewer.organization.id,
-          slug: data.slug,
-          name: data.name,
-          fields: fields as unknown as Prisma.InputJsonValue,
-          displayFields: data.displayFields ?? [],
-          subtitleFields: data.subtitleFields ?? [],
-        },
-      });
-      this.cache = null;
-      const module = toModuleDef(row);
-      await ensureFieldIndexes(this.prisma, module);
-      return module;
-    } catch (error) {
-      if ((error as { code?: string }).code === "P2002") {
-        throw new ConflictError(`A module with slug ${data.slug} already exists`, { field: "slug" });
-      }
-      throw error;
-    }
+    const module = await this.store
+      .insert(data.slug, {
+        name: data.name,
+        fields,
+        displayFields: data.displayFields ?? [],
+        subtitleFields: data.subtitleFields ?? [],
+      })
+      .catch((error) =>
+        translateDatabaseError(error, {
+          unique: () =>
+            new ConflictError(`A module with slug ${data.slug} already exists`, { field: "slug" }),
+        }),
+      );
+    this.cache = null;
+    await this.store.ensureFieldIndexes(module);
+    return module;
   }
 
   async update(input: UpdateModuleInput): Promise<ModuleDef> {
@@ -188,18 +115,15 @@ export class ModuleService {
       data.subtitleFields ?? current.subtitleFields,
       all,
     );
-    const row = await this.prisma.recordModule.update({
-      where: { id: current.id },
-      data: {
-        name: data.name,
-        fields: fields as unknown as Prisma.InputJsonValue,
-        displayFields: data.displayFields,
-        subtitleFields: data.subtitleFields,
-      },
+    const module = await this.store.update(current.id, {
+      name: data.name ?? current.name,
+      fields,
+      displayFields: data.displayFields ?? current.displayFields,
+      subtitleFields: data.subtitleFields ?? current.subtitleFields,
     });
     this.cache = null;
-    const module = toModuleDef(row);
-    await ensureFieldIndexes(this.prisma, module);
+    if (!module) throw new NotFoundError(`Module ${data.slug} not found`, { module: data.slug });
+    await this.store.ensureFieldIndexes(module);
     return module;
   }
 
@@ -216,7 +140,7 @@ export class ModuleService {
         { referencedBy: referrers.map((m) => m.slug) },
       );
     }
-    await this.prisma.recordModule.delete({ where: { id: module.id } });
+    await this.store.delete(module.id);
     this.cache = null;
     return module;
   }

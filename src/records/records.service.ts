@@ -7,7 +7,7 @@ import DataLoader from "dataloader";
 import { fromRestId } from "../db/ids.js";
 import { sqlOf } from "../db/sql.js";
 import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from "../errors.js";
-import type { PrismaClient, User } from "../generated/prisma/client.js";
+import type { PrismaClient } from "../generated/prisma/client.js";
 import type { Viewer } from "../identity/viewer.js";
 import { parseInput } from "../validation.js";
 import { applyFieldValues, fieldValidationError, isMultiValued } from "./field-values.js";
@@ -113,7 +113,7 @@ export class RecordService {
   private readonly query: RecordQuery;
 
   constructor(
-    private readonly prisma: PrismaClient,
+    prisma: PrismaClient,
     private readonly viewer: Viewer,
     modules?: ModuleService,
   ) {
@@ -260,10 +260,6 @@ export class RecordService {
 
   // -------------------------------------------------------------------------------------------
   // Writing
-
-  private get organizationId(): string {
-    return this.viewer.organization.id;
-  }
 
   private displayNameFor(module: ModuleDef, fields: Record<string, unknown>): string {
     const parts = displayFieldsOf(module)
@@ -659,15 +655,9 @@ export class RecordService {
         return row && module && this.visibleTo(row, module) ? row : null;
       });
     }),
-    /** Users of the organisation by id. */
-    user: new DataLoader<string, User | null>(async (ids) => {
-      const valid = ids.filter((id) => fromRestId(id, "") !== null);
-      const users =
-        valid.length > 0
-          ? await this.prisma.user.findMany({
-              where: { id: { in: valid }, organizationId: this.organizationId },
-            })
-          : [];
+    /** Users of the organisation by id: what a user reference shows. */
+    user: new DataLoader<string, { id: string; displayName: string } | null>(async (ids) => {
+      const users = await this.store.users(ids.filter((id) => fromRestId(id, "") !== null));
       return ids.map((id) => users.find((u) => u.id === id) ?? null);
     }),
   };
