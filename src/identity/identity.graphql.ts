@@ -1,7 +1,6 @@
 // Organisations, users, API keys and the viewer in the graph. Users and organisations are
 // loadable nodes: a field that names one returns its id, and the request's DataLoader fetches
 // every id named in one statement.
-import { getRefFromModel } from "@pothos/plugin-prisma";
 import { builder } from "../graphql/builder.js";
 import type { GraphQLContext } from "../graphql/context.js";
 import type { ApiKeySummary, CreatedApiKey } from "./api-keys.service.js";
@@ -40,11 +39,6 @@ export const UserRef = builder.loadableNode("User", {
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
   }),
 });
-
-// Fields that still name the Prisma model "User" (ProjectMember.user's t.relation, RefreshToken.user's
-// t.prismaField) resolve to this node, so the schema keeps one User type while their domains move
-// to UserRef; remove this line with the last of them.
-builder.configStore.associateParamWithRef(getRefFromModel("User", builder), UserRef);
 
 export const ApiKeyRef = builder.objectRef<ApiKeySummary>("ApiKey");
 builder.node(ApiKeyRef, {
