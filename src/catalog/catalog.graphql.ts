@@ -94,7 +94,7 @@ builder.node(CatalogFolderRef, {
       nullable: true,
       description:
         "The project of a project folder (directly under @Project Hub); null for other folders. Requires projects:read.",
-      resolve: (folder, _args, ctx) => ctx.services.catalog.projectOf(folder),
+      resolve: (folder, _args, ctx) => ctx.services.catalog.projectIdOf(folder),
     }),
     children: t.field({
       type: CatalogItemConnection,

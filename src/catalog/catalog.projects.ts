@@ -1,33 +1,13 @@
 // Project folders: `@Project Hub/<project name>`, one per project, linked by catalog_items.project_id.
-// ProjectService calls these inside its own transactions, so a project and its folder are
-// created, renamed and restored together (docs/catalog.md, "Project Hub").
-import type pg from "pg";
-import { Sql } from "../db/sql.js";
-import type { Prisma, Project } from "../generated/prisma/client.js";
+// ProjectService calls these inside its own (kernel) transactions, on the connection it was
+// given, so a project and its folder are created, renamed and restored together
+// (docs/catalog.md, "Project Hub").
+import type { Sql } from "../db/sql.js";
 import { MAX_NAME_LENGTH } from "./catalog.inputs.js";
 import { childPath } from "./catalog.paths.js";
 import { type CatalogEntry, CatalogQueries, PROJECT_HUB_SPACE } from "./catalog.store.js";
 
-/**
- * The caller's transaction: the kernel's (`SqlPool.transaction`), or a Prisma interactive one,
- * whose statements then run through that transaction's own client (never beside it: on the
- * embedded database that would wait for the connection the transaction holds).
- */
-export type ProjectTransaction = Sql | Prisma.TransactionClient;
-
-function queriesOf(tx: ProjectTransaction): CatalogQueries {
-  if (tx instanceof Sql) return new CatalogQueries(tx);
-  return new CatalogQueries(
-    new Sql({
-      async query(config: pg.QueryConfig) {
-        const rows = await tx.$queryRawUnsafe<unknown[]>(config.text, ...(config.values ?? []));
-        return { rows, rowCount: rows.length, command: "", oid: 0, fields: [] };
-      },
-    }),
-  );
-}
-
-type ProjectOfFolder = Pick<Project, "id" | "organizationId" | "name">;
+type ProjectOfFolder = { id: string; organizationId: string; name: string };
 
 /**
  * The folder name a project name asks for: a catalog name cannot contain `/` (→ `-`) nor be `.`
@@ -72,11 +52,8 @@ async function createFolderFor(queries: CatalogQueries, project: ProjectOfFolder
  * need not be unique: the advisory lock serialises the naming within the organisation, so the
  * folder of the second "Apollo" becomes "Apollo (2)".
  */
-export async function createProjectFolder(
-  tx: ProjectTransaction,
-  project: ProjectOfFolder,
-): Promise<CatalogEntry> {
-  const queries = queriesOf(tx);
+export async function createProjectFolder(tx: Sql, project: ProjectOfFolder): Promise<CatalogEntry> {
+  const queries = new CatalogQueries(tx);
   await queries.lockProjectHub(project.organizationId);
   return createFolderFor(queries, project);
 }
@@ -86,11 +63,8 @@ export async function createProjectFolder(
  * set-based), and exists (a project that predates its folder, or whose name was taken when the
  * folders were introduced, gets one now).
  */
-export async function syncProjectFolder(
-  tx: ProjectTransaction,
-  project: ProjectOfFolder,
-): Promise<CatalogEntry> {
-  const queries = queriesOf(tx);
+export async function syncProjectFolder(tx: Sql, project: ProjectOfFolder): Promise<CatalogEntry> {
+  const queries = new CatalogQueries(tx);
   await queries.lockProjectHub(project.organizationId);
   const folder = await queries.lockProjectFolder(project.id);
   if (!folder) return createFolderFor(queries, project);

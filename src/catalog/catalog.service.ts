@@ -24,7 +24,7 @@ import {
   UnprocessableError,
   ValidationError,
 } from "../errors.js";
-import type { PrismaClient, Project } from "../generated/prisma/client.js";
+import type { PrismaClient } from "../generated/prisma/client.js";
 import type { Scope } from "../identity/scopes.js";
 import type { Viewer } from "../identity/viewer.js";
 import {
@@ -101,7 +101,6 @@ export function parseIfMatch(header: string | null | undefined): Expected {
 export class CatalogService {
   private readonly store: CatalogStore;
   private readonly byId = new DataLoader<string, CatalogEntry | null>((ids) => this.loadByIds(ids));
-  private readonly projects = new DataLoader<string, Project | null>((ids) => this.loadProjects(ids));
   private readonly projectFolders = new DataLoader<string, CatalogEntry | null>((ids) =>
     this.loadProjectFolders(ids),
   );
@@ -458,11 +457,14 @@ export class CatalogService {
 
   // ---- @Project Hub -----------------------------------------------------------------------
 
-  /** The project of a project folder (GraphQL CatalogFolder.project); needs projects:read. */
-  async projectOf(entry: CatalogEntry): Promise<Project | null> {
+  /**
+   * The id of a project folder's project (GraphQL CatalogFolder.project, which loads it through
+   * the Project node's loader); needs projects:read.
+   */
+  projectIdOf(entry: CatalogEntry): string | null {
     if (entry.projectId === null) return null;
     this.viewer.require("projects:read");
-    return this.projects.load(entry.projectId);
+    return entry.projectId;
   }
 
   /** A project's folder, when the caller may see it (GraphQL Project.catalogFolder). */
@@ -491,12 +493,6 @@ export class CatalogService {
   private hiddenTops(paths: string[]): Promise<Set<string>> {
     const tops = [...new Set(paths.map(topPathOf))];
     return this.store.hiddenTops(this.viewer.organization.id, tops, this.visibility());
-  }
-
-  private async loadProjects(ids: readonly string[]): Promise<Array<Project | null>> {
-    const rows = await this.store.projects(this.viewer.organization.id, ids.filter(isUuid));
-    const found = new Map(rows.map((row) => [row.id, row]));
-    return ids.map((id) => found.get(id) ?? null);
   }
 
   private async loadProjectFolders(projectIds: readonly string[]): Promise<Array<CatalogEntry | null>> {

@@ -1,11 +1,11 @@
-// All of the catalog's SQL: catalog_items (one column list, rows parsed by toEntry), and the
-// few reads it makes of projects, project_members and organizations. The same queries run on the
+// All of the catalog's SQL: catalog_items (one column list, rows parsed by toEntry), and what it
+// reads of projects and project_members (which project folders a caller may see) and
+// organizations (the roots' timestamps). The same queries run on the
 // pool or inside a transaction (CatalogQueries over either); CatalogStore opens transactions.
 // Statements of fixed text are named (prepared once per connection); the asset update, whose
 // SET list depends on the request, is not.
 import { randomUUID } from "node:crypto";
 import { empty, join, type Prisma, type Sql, type SqlPool, sql } from "../db/sql.js";
-import type { Project } from "../generated/prisma/client.js";
 import { escapeLike, type Namespace } from "./catalog.paths.js";
 
 export type CatalogKind = "FOLDER" | "ASSET";
@@ -79,23 +79,10 @@ type ItemRow = {
   content?: string | null;
 };
 
-type ProjectRow = {
-  id: string;
-  organization_id: string;
-  name: string;
-  description: string | null;
-  external_id: string | null;
-  status: string;
-  archived_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-};
-
 export const PROJECT_HUB_SPACE = "@Project Hub";
 
 const ITEM_COLUMNS = sql`id, space, parent_id, kind, type, name, path, description, revision, created_at, updated_at, project_id`;
 const ITEM_COLUMNS_WITH_CONTENT = sql`${ITEM_COLUMNS}, content`;
-const PROJECT_COLUMNS = sql`id, organization_id, name, description, external_id, status, archived_at, created_at, updated_at`;
 
 function namespaceOfSpace(space: string): Namespace {
   return space === "@Shared" || space === "@Project Hub" ? space : "@Personal";
@@ -115,20 +102,6 @@ function toEntry(row: ItemRow): CatalogEntry {
     description: row.description,
     ...("content" in row ? { content: row.content ?? null } : {}),
     revision: row.revision,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-function toProject(row: ProjectRow): Project {
-  return {
-    id: row.id,
-    organizationId: row.organization_id,
-    name: row.name,
-    description: row.description,
-    externalId: row.external_id,
-    status: row.status,
-    archivedAt: row.archived_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -254,16 +227,6 @@ export class CatalogQueries {
       { name: "catalog.contents" },
     );
     return new Map(rows.map((row) => [row.id, row.content]));
-  }
-
-  async projects(organizationId: string, ids: string[]): Promise<Project[]> {
-    if (ids.length === 0) return [];
-    const rows = await this.db.rows<ProjectRow>(
-      sql`SELECT ${PROJECT_COLUMNS} FROM projects
-          WHERE id = ANY(${ids}::uuid[]) AND organization_id = ${organizationId}::uuid`,
-      { name: "catalog.projects" },
-    );
-    return rows.map(toProject);
   }
 
   /** The namespace roots' timestamps: the organisation's creation. */
