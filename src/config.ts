@@ -31,6 +31,7 @@ const ConfigSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   DEMO_DATA: booleanFlag.default(true),
   GRAPHQL_INTROSPECTION: booleanFlag.default(true),
+  GRAPHQL_JIT: booleanFlag.default(true),
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(100).default(12),
   GRAPHQL_MAX_COST: z.coerce.number().int().min(10).default(10_000),
   GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(1).default(30),
@@ -92,6 +93,8 @@ export type Config = {
   demoData: boolean;
   graphql: {
     introspection: boolean;
+    /** Execute operations compiled by graphql-jit (docs/benchmarks.md has the figures). */
+    jit: boolean;
     maxDepth: number;
     maxCost: number;
     maxAliases: number;
@@ -154,6 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demoData: c.DEMO_DATA,
     graphql: {
       introspection: c.GRAPHQL_INTROSPECTION,
+      jit: c.GRAPHQL_JIT,
       maxDepth: c.GRAPHQL_MAX_DEPTH,
       maxCost: c.GRAPHQL_MAX_COST,
       maxAliases: c.GRAPHQL_MAX_ALIASES,

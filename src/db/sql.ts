@@ -67,7 +67,7 @@ export class SqlPool extends Sql {
      */
     prepare = true,
   ) {
-    super(pool, prepare);
+    super({ query: (config) => queryKeepingConnection(pool, config) }, prepare);
   }
 
   /**
@@ -99,6 +99,35 @@ export class SqlPool extends Sql {
         client.release(broken);
       }
     }
+  }
+}
+
+/**
+ * pool.query() destroys the connection after any failed statement, so an ordinary unique
+ * violation would cost a reconnect and every prepared statement again. A statement the server
+ * answered with an error (a SQLSTATE) leaves the connection sound; anything else (a broken
+ * socket) discards it.
+ */
+async function queryKeepingConnection(pool: pg.Pool, config: pg.QueryConfig): Promise<pg.QueryResult> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  // A socket error while checked out is emitted on the client (unhandled, it would end the process).
+  const onError = (error: Error) => {
+    broken = error;
+  };
+  client.on("error", onError);
+  try {
+    return await client.query(config);
+  } catch (error) {
+    const severity = (error as { severity?: unknown }).severity;
+    const code = (error as { code?: unknown }).code;
+    // Class 08 (connection) and 57P (shutdown) errors end the session.
+    const fatal = typeof code !== "string" || code.startsWith("08") || code.startsWith("57P");
+    if (typeof severity !== "string" || fatal) broken = error as Error;
+    throw error;
+  } finally {
+    client.off("error", onError);
+    client.release(broken);
   }
 }
 

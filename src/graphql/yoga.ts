@@ -1,5 +1,6 @@
 // GraphQL over HTTP: graphql-yoga with the schema, per-request context, error mapping and the
 // query limits (depth, cost, aliases, optional introspection).
+
 import { maxAliasesPlugin } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthPlugin } from "@escape.tech/graphql-armor-max-depth";
 import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
@@ -29,6 +30,7 @@ import { createServices, type GraphQLContext } from "./context.js";
 import { documentCaches, useDocumentSizeLimit } from "./document-limits.js";
 import { DEFAULT_QUERY, renderGraphiQLPage } from "./graphiql.js";
 import { useInputGuard } from "./input-guard.js";
+import { useJit } from "./jit.js";
 import { schema } from "./schema.js";
 import { NIL_UUID } from "./tenant.js";
 
@@ -176,6 +178,8 @@ export function createGraphQLHandler(prisma: PrismaClient, config: Config, limit
     }),
   ];
   if (!limits.introspection) plugins.push(useDisableIntrospection());
+  // Compiled by graphql-jit where that is safe (src/graphql/jit.ts).
+  if (limits.jit) plugins.push(useJit(schema));
 
   return createYoga<ServerContext, GraphQLContext>({
     schema,
