@@ -1,4 +1,5 @@
-// The per-request GraphQL context: who asks, the database, and this request's services.
+// The per-request GraphQL context: who asks, and this request's services (which hold its
+// DataLoaders). Resolvers reach data only through services: the context has no database client.
 import { AuditService } from "../audit/audit.service.js";
 import { CatalogService } from "../catalog/catalog.service.js";
 import { EntityService } from "../entities/entities.service.js";
@@ -15,7 +16,6 @@ import { SemanticService } from "../semantic/semantic.service.js";
 
 export type GraphQLContext = {
   viewer: Viewer;
-  prisma: PrismaClient;
   requestId: string;
   services: ReturnType<typeof createServices>;
 };

@@ -224,14 +224,14 @@ export function createGraphQLHandler(prisma: PrismaClient, config: Config, limit
         isIntrospectionOnly(params.query) &&
         !req.headers.authorization?.startsWith("Bearer gwk_")
       ) {
-        return { viewer: ANONYMOUS, prisma, requestId: req.id, services: createServices(prisma, ANONYMOUS) };
+        return { viewer: ANONYMOUS, requestId: req.id, services: createServices(prisma, ANONYMOUS) };
       }
       try {
         const viewer = await authenticate(prisma, {
           authorization: req.headers.authorization,
           forwardedUser: headerValue(req.headers["x-forwarded-user"]),
         });
-        return { viewer, prisma, requestId: req.id, services: createServices(prisma, viewer) };
+        return { viewer, requestId: req.id, services: createServices(prisma, viewer) };
       } catch (error) {
         if (error instanceof AppError) throw toGraphQLError(error);
         throw error;
