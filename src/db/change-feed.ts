@@ -1,8 +1,8 @@
 // PostgreSQL notifications for the caches of every instance. Triggers `pg_notify` at commit
 // (migration auth_change_feed); every process hears them and drops what a change made stale.
 //
-// Each connection of the pool LISTENs as it opens (one statement per connection, not per
-// request). PostgreSQL hands a session its own notifications before the result of the
+// Each connection of the pool LISTENs as it opens, before it serves anything (one statement
+// per connection, not per request). PostgreSQL hands a session its own notifications before the result of the
 // committing statement, so the process that made a change has dropped its cache entries before
 // the write returns; the other instances' idle connections hear it within milliseconds. While no
 // connection is listening (none open yet, or the last one was closed or broke) the feed is not
@@ -21,7 +21,8 @@ export interface ChangeFeed {
 }
 
 export const CHANNELS = ["gateway_auth"] as const;
-const LISTEN = CHANNELS.map((c) => `LISTEN ${c}`).join("; ");
+/** Sent by every pooled connection as it opens (database.ts), before it serves anything. */
+export const LISTEN_STATEMENT = CHANNELS.map((c) => `LISTEN ${c}`).join("; ");
 
 export class PoolFeed implements ChangeFeed {
   private readonly subscribers = new Set<{ onChange: ChangeHandler; onLost: () => void }>();
@@ -32,11 +33,8 @@ export class PoolFeed implements ChangeFeed {
       client.on("notification", (n) => {
         for (const s of this.subscribers) s.onChange(n.channel, n.payload ?? "");
       });
-      // Queued before whatever the connection was opened for.
-      client.query(LISTEN).then(
-        () => this.listening.add(client),
-        () => {},
-      );
+      // Emitted once the connection has LISTENed (database.ts), before it serves anything.
+      this.listening.add(client);
     });
     pool.on("remove", (client) => this.forget(client));
     pool.on("error", (_error, client) => this.forget(client));

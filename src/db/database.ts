@@ -4,7 +4,7 @@ import path from "node:path";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.js";
-import { PoolFeed } from "./change-feed.js";
+import { LISTEN_STATEMENT, PoolFeed } from "./change-feed.js";
 import { startEmbeddedPostgres } from "./embedded.js";
 import { type MigrationLogger, migrate } from "./migrator.js";
 import { bindSql, SqlPool } from "./sql.js";
@@ -60,6 +60,17 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       }
       return query.apply(this, args);
     } as pg.Client["query"];
+    // Every connection LISTENs for the change feed before the pool hands it out (change-feed.ts).
+    const connect = pg.Client.prototype.connect as unknown as (this: pg.Client) => Promise<unknown>;
+    CountingClient.prototype.connect = function (this: pg.Client, callback?: (error?: Error) => void) {
+      const connected = connect
+        .call(this)
+        .then(() => query.call(this, LISTEN_STATEMENT) as Promise<unknown>)
+        .then(() => this);
+      if (!callback) return connected;
+      connected.then(() => callback(), callback);
+      return undefined;
+    } as unknown as pg.Client["connect"];
     const pool = new pg.Pool({
       connectionString: url,
       max: embedded ? 1 : (options.poolSize ?? 10),
