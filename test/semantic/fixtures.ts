@@ -14,6 +14,9 @@ export async function openWarehouse(
   const t = await createTestApp({ CONNECTIONS_ENCRYPTION_KEY: keyDigit.repeat(64), ...env });
   const org = await createOrg(t.prisma);
   await seedSemanticDemo(t.prisma, org.id, org.ownerId);
+  // Started here, inside the caller's beforeAll and its long timeout: the embedded warehouse seeds
+  // 100 000 orders on first use, which on a busy machine outlasts a test's 30 s.
+  await execEnvironment(t.prisma).warehouse.session();
   return { t, org };
 }
 

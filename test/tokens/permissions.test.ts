@@ -23,7 +23,7 @@ beforeAll(async () => {
     headers: bearer(org.key),
   });
   demoModel = metadata.json();
-});
+}, 120_000);
 afterAll(() => closeWarehouse(t));
 
 type Tokens = { v1: string; v2: string };
