@@ -13,6 +13,7 @@ describe("loadConfig", () => {
     expect(config.demoData).toBe(true);
     expect(config.graphql).toEqual({
       introspection: true,
+      jit: true,
       maxDepth: 12,
       maxCost: 10_000,
       maxAliases: 30,
