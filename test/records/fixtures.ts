@@ -40,3 +40,20 @@ export function rest(app: FastifyInstance, key: string) {
 export function qs(params: Record<string, string | number>): string {
   return new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])).toString();
 }
+
+/**
+ * `count` account-visible records in the organisation's `deals` module, in one statement (the
+ * newest first by a second apart), then ANALYZE so plans see them.
+ */
+export async function insertDeals(prisma: PrismaClient, org: TestOrg, count: number): Promise<void> {
+  const [module] = await prisma.$queryRaw<Array<{ id: string }>>`
+    SELECT id FROM record_modules WHERE organization_id = ${org.id}::uuid AND slug = 'deals'`;
+  await prisma.$executeRaw`
+    INSERT INTO records (id, organization_id, module_id, display_name, display_name_auto, fields,
+      label_ids, type_ids, privacy_level, created_by_id, updated_by_id, version, created_at, updated_at)
+    SELECT gen_random_uuid(), ${org.id}::uuid, ${module!.id}::uuid, 'Deal ' || g, true,
+      jsonb_build_object('name', 'Deal ' || g), '{}', '{}', 'account', ${org.ownerId}::uuid,
+      ${org.ownerId}::uuid, 1, now() - make_interval(secs => g), now() - make_interval(secs => g)
+    FROM generate_series(1, ${count}::int) AS g`;
+  await prisma.$executeRawUnsafe("ANALYZE records");
+}

@@ -5,7 +5,7 @@
 // default page: 86–106 ms at 100 000 records, 12–14 pages/s on the embedded database.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, createTestApp, gql, type TestApp, type TestOrg } from "../helpers/app.js";
-import { createRecordsOrg } from "./fixtures.js";
+import { createRecordsOrg, insertDeals } from "./fixtures.js";
 
 const RECORDS = 20_000;
 const INDEX = "records_module_id_created_at_id_idx";
@@ -18,16 +18,7 @@ let org: TestOrg;
 beforeAll(async () => {
   t = await createTestApp();
   org = await createRecordsOrg(t.prisma);
-  const [module] = await t.prisma.$queryRaw<Array<{ id: string }>>`
-    SELECT id FROM record_modules WHERE organization_id = ${org.id}::uuid AND slug = 'deals'`;
-  await t.prisma.$executeRaw`
-    INSERT INTO records (id, organization_id, module_id, display_name, display_name_auto, fields,
-      label_ids, type_ids, privacy_level, created_by_id, updated_by_id, version, created_at, updated_at)
-    SELECT gen_random_uuid(), ${org.id}::uuid, ${module!.id}::uuid, 'Deal ' || g, true,
-      jsonb_build_object('name', 'Deal ' || g), '{}', '{}', 'account', ${org.ownerId}::uuid,
-      ${org.ownerId}::uuid, 1, now() - make_interval(secs => g), now() - make_interval(secs => g)
-    FROM generate_series(1, ${RECORDS}::int) AS g`;
-  await t.prisma.$executeRawUnsafe("ANALYZE records");
+  await insertDeals(t.prisma, org, RECORDS);
 }, 180_000);
 
 afterAll(() => t?.close());

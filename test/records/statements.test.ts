@@ -3,7 +3,7 @@
 // `createdBy` at most 3.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, createTestApp, gql, type TestApp, type TestOrg } from "../helpers/app.js";
-import { createRecordsOrg } from "./fixtures.js";
+import { createRecordsOrg, insertDeals } from "./fixtures.js";
 
 let t: TestApp;
 let org: TestOrg;
@@ -12,15 +12,7 @@ let recordId: string;
 beforeAll(async () => {
   t = await createTestApp();
   org = await createRecordsOrg(t.prisma);
-  const [module] = await t.prisma.$queryRaw<Array<{ id: string }>>`
-    SELECT id FROM record_modules WHERE organization_id = ${org.id}::uuid AND slug = 'deals'`;
-  await t.prisma.$executeRaw`
-    INSERT INTO records (id, organization_id, module_id, display_name, display_name_auto, fields,
-      label_ids, type_ids, privacy_level, created_by_id, updated_by_id, version)
-    SELECT gen_random_uuid(), ${org.id}::uuid, ${module!.id}::uuid, 'Deal ' || g, true,
-      jsonb_build_object('name', 'Deal ' || g), '{}', '{}', 'account', ${org.ownerId}::uuid,
-      ${org.ownerId}::uuid, 1
-    FROM generate_series(1, 150) AS g`;
+  await insertDeals(t.prisma, org, 150);
   const list = await t.app.inject({
     method: "GET",
     url: "/v1/modules/deals/records?pageSize=1",
