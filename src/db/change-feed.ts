@@ -4,7 +4,7 @@
 // Each connection of the pool LISTENs as it opens, before it serves anything (one statement
 // per connection, not per request). PostgreSQL hands a session its own notifications before the result of the
 // committing statement, so the process that made a change has dropped its cache entries before
-// the write returns; the other instances' idle connections hear it within milliseconds. While no
+// the write returns; the other instances' idle connections hear it as soon as it is delivered. While no
 // connection is listening (none open yet, or the last one was closed or broke) the feed is not
 // `live` and caches must not serve: a change could go unheard. The embedded database is one
 // session, so the same holds there. Behind a transaction-mode pooler (PgBouncer), LISTEN does not
