@@ -186,6 +186,7 @@ export function registerEntityRoutes(app: FastifyInstance, prisma: PrismaClient)
         tags: ["Entities"],
         summary: "Create an entity",
         body: CreateEntityInput,
+        // 409: another request holding the same Idempotency-Key is still running.
         response: { 201: EntityEnvelope, ...errors, 409: ErrorBody, 422: ErrorBody },
       },
     },
@@ -222,7 +223,7 @@ export function registerEntityRoutes(app: FastifyInstance, prisma: PrismaClient)
         summary: "Update an entity (attributes are merged; an attribute set to null is removed)",
         params: IdParams,
         body: UpdateEntityInput,
-        response: { 200: EntityEnvelope, ...errors, 409: ErrorBody, 422: ErrorBody },
+        response: { 200: EntityEnvelope, ...errors, 422: ErrorBody },
       },
     },
     async (request) => ({

@@ -2,9 +2,8 @@
 // cursors) over EntityStore, which holds the SQL.
 import type { z } from "zod";
 import { decodeCursor as decodePayload, encodeCursor as encodePayload } from "../db/cursor.js";
-import { translateDatabaseError } from "../db/errors.js";
 import { fromRestId, isUuid } from "../db/ids.js";
-import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from "../errors.js";
+import { NotFoundError, UnprocessableError, ValidationError } from "../errors.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import type { Viewer } from "../identity/viewer.js";
 import { parseInput, zodToValidationError } from "../validation.js";
@@ -68,14 +67,14 @@ export class EntityService {
     this.viewer.require("entities:write");
     const data = parseBody(CreateEntityInput, input);
     checkAttributes(data.type, data.attributes);
-    return this.unique(data.type, data.name, () =>
-      this.store.insert({
-        organizationId: this.viewer.organization.id,
-        type: data.type,
-        name: data.name,
-        attributes: data.attributes,
-      }),
-    );
+    // Entities are identified by id, not by name (seed 000): a second "supplier Acme Chemicals"
+    // is another entity. A repeated request is deduplicated by its Idempotency-Key.
+    return this.store.insert({
+      organizationId: this.viewer.organization.id,
+      type: data.type,
+      name: data.name,
+      attributes: data.attributes,
+    });
   }
 
   async update(id: string, input: UpdateEntityInput): Promise<Entity> {
@@ -90,9 +89,11 @@ export class EntityService {
       else attributes[key] = value;
     }
     checkAttributes(type, attributes);
-    const updated = await this.unique(type, name, () =>
-      this.store.update(this.viewer.organization.id, entity.id, { type, name, attributes }),
-    );
+    const updated = await this.store.update(this.viewer.organization.id, entity.id, {
+      type,
+      name,
+      attributes,
+    });
     if (!updated) throw new NotFoundError(`Entity ${id} not found`);
     return updated;
   }
@@ -140,19 +141,6 @@ export class EntityService {
     const entity = uuid ? await this.store.byId(this.viewer.organization.id, uuid) : undefined;
     if (!entity) throw new NotFoundError(`Entity ${id} not found`);
     return entity;
-  }
-
-  private async unique<T>(type: string, name: string, write: () => Promise<T>): Promise<T> {
-    try {
-      return await write();
-    } catch (error) {
-      return translateDatabaseError(error, {
-        unique: () =>
-          new ConflictError(`An entity of type "${type}" named "${name}" already exists`, {
-            field: "name",
-          }),
-      });
-    }
   }
 }
 

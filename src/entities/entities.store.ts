@@ -93,7 +93,6 @@ export class EntityStore {
     return rows.map(parseEntity);
   }
 
-  /** Throws the unique violation of (organization, type, name) as it comes. */
   async insert(data: {
     organizationId: string;
     type: string;

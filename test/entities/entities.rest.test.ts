@@ -126,9 +126,50 @@ describe("create, read, update, delete", () => {
     expect(entity.attributes).toEqual({ teeth: 12, tags: ["a"] });
   });
 
-  it("a second entity of the same type and name is 409 conflict", async () => {
-    await create({ type: "customer", name: "Initech" });
-    expectError(await post({ type: "customer", name: "Initech" }), 409, "conflict");
+  it("entities are not unique by name: a second one of the same type and name is another entity", async () => {
+    const first = await create({ type: "customer", name: "Initech" });
+    const second = await create({ type: "customer", name: "Initech" });
+    expect(second.id).not.toBe(first.id);
+    const list = await get("/v1/entities?type=customer&sort=name&per_page=100");
+    expect(
+      list
+        .json()
+        .data.filter((e: EntityJson) => e.name === "Initech")
+        .map((e: EntityJson) => e.id)
+        .sort(),
+    ).toEqual([first.id, second.id].sort());
+  });
+
+  it("a concurrent request holding the same Idempotency-Key is the only 409; the key replays after", async () => {
+    const body = { type: "supplier", name: "Keyed Supplier", attributes: { country: "DE" } };
+    const send = () =>
+      t.app.inject({
+        method: "POST",
+        url: "/v1/entities",
+        headers: { ...bearer(acme.key), "idempotency-key": "entities-race-1" },
+        payload: body,
+      });
+    const responses = await Promise.all([send(), send(), send(), send()]);
+    const statuses = responses.map((r) => r.statusCode);
+    expect(
+      statuses.every((s) => s === 201 || s === 409),
+      statuses.join(","),
+    ).toBe(true);
+    expect(statuses.filter((s) => s === 201).length).toBeGreaterThanOrEqual(1);
+    const ids = new Set(responses.filter((r) => r.statusCode === 201).map((r) => r.json().data.id));
+    expect(ids.size).toBe(1);
+    for (const conflict of responses.filter((r) => r.statusCode === 409)) {
+      expectError(conflict, 409, "conflict");
+    }
+    const replay = await send();
+    expect(replay.statusCode).toBe(201);
+    expect(replay.headers["idempotent-replayed"]).toBe("true");
+    expect(replay.json().data.id).toBe([...ids][0]);
+    expect(
+      (await get("/v1/entities?type=supplier&per_page=100"))
+        .json()
+        .data.filter((e: EntityJson) => e.name === "Keyed Supplier"),
+    ).toHaveLength(1);
   });
 
   it("PATCH merges attributes (null removes one), re-validates and answers 200", async () => {
@@ -173,8 +214,8 @@ describe("create, read, update, delete", () => {
     });
   });
 
-  it("PATCH into an existing type+name is 409", async () => {
-    await create({ type: "customer", name: "Taken" });
+  it("PATCH may give an entity the type and name of another one", async () => {
+    const taken = await create({ type: "customer", name: "Taken" });
     const other = await create({ type: "customer", name: "Free" });
     const response = await t.app.inject({
       method: "PATCH",
@@ -182,7 +223,9 @@ describe("create, read, update, delete", () => {
       headers: bearer(acme.key),
       payload: { name: "Taken" },
     });
-    expectError(response, 409, "conflict");
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.json().data).toMatchObject({ id: other.id, name: "Taken" });
+    expect((await get(`/v1/entities/${taken.id}`)).json().data.name).toBe("Taken");
   });
 
   it("DELETE answers 204 with no body; then GET, PATCH and DELETE are 404", async () => {
