@@ -1,7 +1,9 @@
 // A throwaway database on a PostgreSQL server, for tests and benchmarks: created empty with a
-// random name, dropped (connections and all) when done. Never the server's own database.
+// random name, dropped (connections and all) when done, with the demo warehouse's database and
+// cluster-wide login role when the app provisioned them. Never the server's own database.
 import { randomBytes } from "node:crypto";
 import pg from "pg";
+import { dropPostgresWarehouse } from "../exec/demo-warehouse.js";
 
 export type ScratchDatabase = { url: string; drop(): Promise<void> };
 
@@ -29,6 +31,8 @@ export async function createScratchDatabase(
       } finally {
         await client.end();
       }
+      // A role outlives DROP DATABASE: without this, every run left one on the server.
+      await dropPostgresWarehouse(serverUrl, name);
     },
   };
 }

@@ -223,7 +223,11 @@ class PostgresWarehouse implements DemoWarehouse {
   async close(): Promise<void> {}
 }
 
-/** Drops a platform database's warehouse database and role (tests and scratch databases). */
+/**
+ * Drops a platform database's warehouse database and its reader role, which is cluster-wide and
+ * outlives any DROP DATABASE (tests and scratch databases; src/db/scratch-database.ts). The role
+ * goes even when the database was already gone; it holds privileges in that database only.
+ */
 export async function dropPostgresWarehouse(serverUrl: string, platformDatabase: string): Promise<void> {
   const names = warehouseNames(platformDatabase);
   const admin = new pg.Client({ connectionString: serverUrl });

@@ -5,7 +5,6 @@ import {
   createScratchDatabase as createScratch,
   type ScratchDatabase,
 } from "../../src/db/scratch-database.js";
-import { dropPostgresWarehouse } from "../../src/exec/demo-warehouse.js";
 
 const quiet = { info() {}, warn() {} };
 
@@ -26,10 +25,13 @@ export async function openTestDatabase(): Promise<Database> {
   return {
     ...db,
     async close() {
-      await db.close();
-      // The demo warehouse, when a test used it, is a database and a role of its own.
-      await dropPostgresWarehouse(serverUrl, new URL(scratch.url).pathname.slice(1));
-      await scratch.drop();
+      // The scratch database goes with its demo warehouse (a database and a role of its own)
+      // even when closing the pool fails.
+      try {
+        await db.close();
+      } finally {
+        await scratch.drop();
+      }
     },
   };
 }
