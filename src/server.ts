@@ -1,5 +1,7 @@
 // Starts the server: configuration, database (migrated), demo data, HTTP; stops gracefully on
 // SIGTERM/SIGINT (in-flight requests finish, then the database closes).
+// Tracing first: it must be in place before fastify, http and pg load (src/observability/tracing.ts).
+import "./observability/tracing.js";
 import closeWithGrace from "close-with-grace";
 import pino from "pino";
 import { buildApp } from "./app.js";
