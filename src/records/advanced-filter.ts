@@ -90,7 +90,9 @@ export type FilterTarget =
 
 export type Condition = { type: "condition"; target: FilterTarget; operator: Operator; values: unknown[] };
 export type Group = { type: "group"; conjunction: "AND" | "OR"; conditions: FilterNode[] };
-export type FilterNode = Condition | Group;
+/** A predicate built elsewhere (the typed graph's `not`, nested and id filters), compiled as is. */
+export type Predicate = { type: "predicate"; sql: Prisma.Sql };
+export type FilterNode = Condition | Group | Predicate;
 
 export const MAX_DEPTH = 8;
 export const MAX_CONDITIONS = 200;
@@ -280,6 +282,22 @@ function parseCondition(
   return { type: "condition", target, operator, values };
 }
 
+/**
+ * One condition on `target`, checked as an advancedFilter condition is (the same operators per
+ * kind, the same value rules, the same errors), for the typed graph's filter inputs.
+ */
+export function checkedCondition(
+  target: FilterTarget,
+  operator: Operator,
+  operand: { value?: unknown; values?: unknown[] },
+  path: string,
+): Condition {
+  const problems = new FilterProblems();
+  const condition = parseCondition(target, operator, operand, path, problems, false);
+  if (!condition || problems.issues.length > 0) fail(problems, "filter");
+  return condition;
+}
+
 function fail(problems: FilterProblems, what: string): never {
   const first = problems.issues[0]!;
   throw new ValidationError(
@@ -433,6 +451,7 @@ function compileCondition(c: Condition): Prisma.Sql {
 /** One SQL predicate for a parsed tree; an empty group matches everything. */
 export function compileFilter(node: FilterNode): Prisma.Sql {
   if (node.type === "condition") return compileCondition(node);
+  if (node.type === "predicate") return node.sql;
   if (node.conditions.length === 0) return Prisma.sql`TRUE`;
   return Prisma.sql`(${Prisma.join(
     node.conditions.map(compileFilter),

@@ -1,12 +1,13 @@
 // Modules and their field schemas, confined to the viewer's organisation. The organisation's
 // modules are read once per request (one statement) and served from that cache afterwards.
 import { translateDatabaseError } from "../db/errors.js";
-import { sqlOf } from "../db/sql.js";
+import { type SqlPool, sqlOf } from "../db/sql.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import type { Viewer } from "../identity/viewer.js";
 import { parseInput } from "../validation.js";
 import { RESERVED_SLUGS } from "./advanced-filter.js";
+import { type ModuleCache, moduleCacheOf } from "./module-cache.js";
 import { type ModuleDef, ModuleStore } from "./modules.store.js";
 import {
   CreateModuleInput,
@@ -44,21 +45,42 @@ export function displayFieldsOf(module: ModuleDef): string[] {
 }
 
 export class ModuleService {
-  private cache: Promise<ModuleDef[]> | null = null;
+  private cache: Promise<{ version: number; modules: ModuleDef[] }> | null = null;
   private readonly store: ModuleStore;
+  private readonly shared: ModuleCache;
 
   constructor(
     prisma: PrismaClient,
     private readonly viewer: Viewer,
   ) {
-    this.store = new ModuleStore(sqlOf(prisma), viewer.organization.id);
+    const db: SqlPool = sqlOf(prisma);
+    this.store = new ModuleStore(db, viewer.organization.id);
+    this.shared = moduleCacheOf(db);
   }
 
   /** Every module of the organisation, by slug. */
   async list(): Promise<ModuleDef[]> {
     this.viewer.require("records:read");
-    this.cache ??= this.store.list();
+    return (await this.snapshot()).modules;
+  }
+
+  /**
+   * The organisation's modules and their version: from the process's cache while it is sure to
+   * be current (module-cache.ts), else in one statement; then the same for the whole request.
+   */
+  snapshot(): Promise<{ version: number; modules: ModuleDef[] }> {
+    this.cache ??= this.readSnapshot();
     return this.cache;
+  }
+
+  private async readSnapshot(): Promise<{ version: number; modules: ModuleDef[] }> {
+    const organizationId = this.viewer.organization.id;
+    const cached = this.shared.get(organizationId);
+    if (cached) return cached;
+    const generation = this.shared.begin();
+    const snapshot = await this.store.snapshot();
+    this.shared.set(organizationId, snapshot, generation);
+    return snapshot;
   }
 
   async get(slug: string): Promise<ModuleDef> {

@@ -33,12 +33,24 @@ export class ModuleStore {
     private readonly organizationId: string,
   ) {}
 
-  /** Every module of the organisation, by slug. */
-  list(): Promise<ModuleDef[]> {
-    return this.db.rows<ModuleDef>(
-      sql`SELECT ${COLUMNS} FROM record_modules WHERE organization_id = ${this.organizationId}::uuid ORDER BY slug`,
-      { name: "modules.list" },
+  /**
+   * Every module with the organisation's modules version, read in one snapshot: the version
+   * names exactly this list (module-cache.ts, the typed schema's cache key).
+   */
+  async snapshot(): Promise<{ version: number; modules: ModuleDef[] }> {
+    const row = await this.db.maybeOne<{ version: string | number; modules: ModuleDef[] }>(
+      sql`SELECT coalesce((SELECT v.version FROM module_schema_versions v
+            WHERE v.organization_id = ${this.organizationId}::uuid), 0) AS version,
+          coalesce((SELECT json_agg(m ORDER BY m.slug) FROM (SELECT ${COLUMNS} FROM record_modules
+            WHERE organization_id = ${this.organizationId}::uuid) m), '[]') AS modules`,
+      { name: "modules.snapshot" },
     );
+    const modules = (row?.modules ?? []).map((m) => ({
+      ...m,
+      createdAt: new Date(m.createdAt),
+      updatedAt: new Date(m.updatedAt),
+    }));
+    return { version: Number(row?.version ?? 0), modules };
   }
 
   /** Inserts a module; a taken slug is a unique violation (23505) for the caller to translate. */
