@@ -57,7 +57,8 @@ export function groupDocument(group: Group, members: Member[], base: string): Sc
       value: member.userId,
       display: member.displayName,
       $ref: `${base}/Users/${member.userId}`,
-      type: "User",
+      // Seed 003 shows "USER"; input accepts any case (membersOf).
+      type: "USER",
     })),
     meta: {
       resourceType: "Group",

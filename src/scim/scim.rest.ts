@@ -106,6 +106,8 @@ const ProjectionParams = ListParams.pick({ attributes: true, excludedAttributes:
 const IdParams = z.object({ id: z.string() });
 const IfMatchHeaders = z.looseObject({ "if-match": z.string().optional().describe('The ETag, e.g. W/"3"') });
 const AnyBody = z.unknown();
+/** The body of a successful DELETE, exactly as seed 003 shows it (the status as a string). */
+const DELETED = { status: "200" } as const;
 
 /** A SearchRequest's `attributes: ["a", "b"]` reads as the query string's `attributes=a,b`. */
 function commaSeparated(value: unknown): unknown {
@@ -319,14 +321,15 @@ export function registerScimRoutes(
         onRequest: ignoreContentTypeWithoutBody,
         schema: {
           tags: ["SCIM"],
-          summary: `Delete a ${name}: 204 (If-Match optional)`,
+          summary: `Delete a ${name}: 200 {"status": "200"} as seed 003 documents (If-Match optional)`,
           params: IdParams,
           headers: IfMatchHeaders,
         },
       },
       async (request, reply) => {
         await service(request).delete(request.params.id, request.headers["if-match"]);
-        return reply.code(204).send();
+        // Seed 003's documented answer; RFC 7644 §3.6 says 204, and Okta and Entra ID accept any 2xx.
+        return send(reply, 200, DELETED);
       },
     );
   }

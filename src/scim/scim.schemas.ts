@@ -213,9 +213,9 @@ const GROUP_SCHEMA: SchemaDef = {
           referenceTypes: ["User"],
         }),
         str("display", "The member's displayName.", { mutability: "readOnly" }),
-        str("type", "The type of the member: User.", {
+        str("type", "The type of the member: USER (seed 003; accepted in any case).", {
           mutability: "immutable",
-          canonicalValues: ["User"],
+          canonicalValues: ["USER"],
         }),
       ],
       { multiValued: true },

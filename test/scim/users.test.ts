@@ -639,7 +639,7 @@ describe("If-Match", () => {
       "if-match": 'W/"1", W/"3"',
     });
     expect(listed.headers.etag).toBe('W/"4"');
-    expect((await scim.delete(`/Users/${id}`, { "if-match": "*" })).status).toBe(204);
+    expect((await scim.delete(`/Users/${id}`, { "if-match": "*" })).status).toBe(200);
   });
 });
 
@@ -942,8 +942,8 @@ describe("DELETE", () => {
       const read = await scim.call("GET", path, undefined, { "content-type": type });
       expect(read.status, JSON.stringify(read.body)).toBe(200);
       const deleted = await scim.call("DELETE", path, undefined, { "content-type": type });
-      expect(deleted.status, JSON.stringify(deleted.body)).toBe(204);
-      expect(deleted.body).toBeNull();
+      expect(deleted.status, JSON.stringify(deleted.body)).toBe(200);
+      expect(deleted.body).toEqual({ status: "200" });
       expectScimError(await scim.get(path), 404);
     }
     const group = await scim.post("/Groups", { schemas: [GROUP], displayName: "Typed Delete" });
@@ -951,14 +951,14 @@ describe("DELETE", () => {
       "content-type": "application/scim+json",
       "content-length": "0",
     });
-    expect(deleted.status, JSON.stringify(deleted.body)).toBe(204);
+    expect(deleted.status, JSON.stringify(deleted.body)).toBe(200);
     // A body that is there is still parsed: malformed JSON stays invalidSyntax.
     const created = await create(user("typed-body@example.com"));
     expectScimError(await scim.call("DELETE", `/Users/${created.id}`, "{", {}), 400, "invalidSyntax");
     expect((await scim.get(`/Users/${created.id}`)).status).toBe(200);
   });
 
-  it("answers 204 and hides the user: 404 afterwards, gone from lists and groups, its key refused", async () => {
+  it('answers 200 {"status": "200"} (seed 003) and hides the user: 404 afterwards, gone from lists and groups, its key refused', async () => {
     const created = await create(user("leaver@example.com", { externalId: "leaver-ext" }));
     const id = created.id;
     const key = await createKey(t.prisma, acme, { scopes: ["users:read"], userId: id });
@@ -976,8 +976,9 @@ describe("DELETE", () => {
     });
 
     const response = await scim.delete(`/Users/${id}`);
-    expect(response.status).toBe(204);
-    expect(response.body).toBeNull();
+    expect(response.status).toBe(200);
+    expect(response.headers["content-type"]).toBe("application/scim+json; charset=utf-8");
+    expect(response.body).toEqual({ status: "200" });
 
     expectScimError(await scim.get(`/Users/${id}`), 404);
     expectScimError(await scim.put(`/Users/${id}`, user("leaver@example.com")), 404);
