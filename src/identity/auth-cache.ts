@@ -29,7 +29,17 @@ export class AuthCache<T> {
     return this.generation;
   }
 
+  /** Lookups of every AuthCache of the process: gateway_cache_requests_total (src/observability). */
+  static readonly stats = { hits: 0, misses: 0 };
+
   get(key: string): T | undefined {
+    const value = this.lookup(key);
+    if (value === undefined) AuthCache.stats.misses += 1;
+    else AuthCache.stats.hits += 1;
+    return value;
+  }
+
+  private lookup(key: string): T | undefined {
     if (!this.feed.live) return undefined;
     const entry = this.entries.get(key);
     if (!entry) return undefined;
