@@ -6,17 +6,24 @@
 // - with a variable of a recursive input type (RecordFilter's and/or, the semantic filters):
 //   graphql-jit's variable compiler recurses through such types without end and exhausts the
 //   heap (zalando-incubator/graphql-jit#81, open; graphql-mesh disables JIT the same way).
+// graphql-jit's errors carry `locations` but no AST nodes, and yoga rebuilds every error from its
+// nodes (or source and positions) when it serialises the response, so their locations were lost;
+// they are rebuilt here as graphql-js errors on the document's source (locatedErrors below).
 import { useGraphQlJit } from "@envelop/graphql-jit";
 import {
   type DocumentNode,
+  type ExecutionResult,
+  GraphQLError,
   type GraphQLInputObjectType,
   type GraphQLSchema,
   getNamedType,
   isInputObjectType,
   Kind,
+  type Source,
+  type SourceLocation,
   type TypeNode,
 } from "graphql";
-import type { Plugin } from "graphql-yoga";
+import { isAsyncIterable, type Plugin } from "graphql-yoga";
 
 export const JIT_MAX_DOCUMENT_CHARS = 8_000;
 
@@ -60,7 +67,54 @@ export function compilable(document: DocumentNode, recursive: Set<string>): bool
   );
 }
 
-export function useJit(schema: GraphQLSchema): Plugin {
+/** The offset in `source` of a 1-based line and column, as graphql-js's getLocation counts them. */
+export function positionOf(source: Source, { line, column }: SourceLocation): number {
+  const lineBreak = /\r\n|[\n\r]/g;
+  let lineStart = 0;
+  for (let current = 1; current < line; current++) {
+    const match = lineBreak.exec(source.body);
+    if (!match) break;
+    lineStart = match.index + match[0].length;
+  }
+  return lineStart + column - 1;
+}
+
+/**
+ * The errors of a compiled execution as graphql-js errors on the document's source, so their
+ * `locations` survive yoga's serialisation. An execution that produced no `data` failed before it
+ * ran (variables that do not coerce, an unknown operation): 400, as the interpreter answers.
+ */
+export function locatedErrors(result: ExecutionResult, source: Source | undefined): ExecutionResult {
+  if (!result.errors?.length) return result;
+  const requestError = !("data" in result);
+  const errors = result.errors.map((error) => {
+    const locations = error.locations ?? [];
+    if (error.nodes || error.positions || (locations.length === 0 && !requestError)) return error;
+    const http = (error.extensions?.http ?? {}) as Record<string, unknown>;
+    return new GraphQLError(error.message, {
+      ...(source && locations.length > 0
+        ? { source, positions: locations.map((location) => positionOf(source, location)) }
+        : {}),
+      path: error.path,
+      originalError: error.originalError ?? undefined,
+      extensions: requestError ? { ...error.extensions, http: { status: 400, ...http } } : error.extensions,
+    });
+  });
+  return { ...result, errors };
+}
+
+/** graphql-jit where it is safe, and its errors with their locations (locatedErrors). */
+export function useJit(schema: GraphQLSchema): Plugin[] {
   const recursive = recursiveInputTypes(schema);
-  return useGraphQlJit({}, { enableIf: (args) => compilable(args.document, recursive) }) as Plugin;
+  const jit = useGraphQlJit({}, { enableIf: (args) => compilable(args.document, recursive) }) as Plugin;
+  const locate: Plugin = {
+    onExecute() {
+      return {
+        onExecuteDone({ args, result, setResult }) {
+          if (!isAsyncIterable(result)) setResult(locatedErrors(result, args.document.loc?.source));
+        },
+      };
+    },
+  };
+  return [jit, locate];
 }

@@ -5,6 +5,7 @@ import { maxAliasesPlugin } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthPlugin } from "@escape.tech/graphql-armor-max-depth";
 import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
 import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
+import { PothosValidationError } from "@pothos/core";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import {
   type DocumentNode,
@@ -15,7 +16,7 @@ import {
   parse,
   type SelectionNode,
 } from "graphql";
-import { createYoga, type Plugin, useErrorHandler } from "graphql-yoga";
+import { createYoga, isAsyncIterable, type Plugin, useErrorHandler } from "graphql-yoga";
 import { useMutationAudit } from "../audit/audit.hooks.js";
 import type { Config } from "../config.js";
 import { databaseUnavailableError, isDatabaseUnavailable } from "../db/unavailable.js";
@@ -25,6 +26,7 @@ import { authenticate } from "../identity/authenticate.js";
 import { Viewer } from "../identity/viewer.js";
 import { costPoints, estimateCost } from "../limits/graphql-cost.js";
 import { type RateLimiter, rateLimitHeaders } from "../limits/rate-limiter.js";
+import { useObservability } from "../observability/graphql.js";
 import { graphqlCode } from "../rest/surfaces.js";
 import { createServices, type GraphQLContext } from "./context.js";
 import { documentCaches, useDocumentSizeLimit } from "./document-limits.js";
@@ -35,6 +37,59 @@ import { schema } from "./schema.js";
 import { NIL_UUID } from "./tenant.js";
 
 type ServerContext = { req: FastifyRequest; reply: FastifyReply };
+
+/**
+ * `replacement` at the place of `located`: resolver errors keep the `path` and `locations` graphql
+ * gave them when they are mapped to their client-facing form.
+ */
+function relocated(replacement: GraphQLError, located: GraphQLError | undefined): GraphQLError {
+  if (!located || (!located.path && !located.nodes && !located.positions)) return replacement;
+  return new GraphQLError(replacement.message, {
+    nodes: located.nodes,
+    source: located.source,
+    positions: located.positions,
+    path: located.path,
+    extensions: replacement.extensions,
+  });
+}
+
+/**
+ * GraphQL over HTTP: a response with `data` is a 200 whatever errors it carries (the
+ * application/graphql-response+json rules: 2xx MUST when data is non-null, SHOULD when it is
+ * null; application/json: 200 for every well-formed request). The statuses our errors carry
+ * (403 FORBIDDEN, 400 VALIDATION_ERROR…) stay for responses without `data`, which failed before
+ * execution (authentication, rate limit, cost). One exception: `data: null` with a 5xx error (the
+ * database unreachable) keeps its 503 and `Retry-After`, so clients, proxies and the idempotency
+ * store see a failure to retry, not an answer.
+ */
+function useDataAnswersOk(): Plugin {
+  return {
+    onResultProcess({ result, setResult }) {
+      if (Array.isArray(result) || isAsyncIterable(result)) return;
+      if (!("data" in result) || result.data === undefined || !result.errors?.length) return;
+      const errors = result.errors as GraphQLError[];
+      const status = (error: GraphQLError) =>
+        (error.extensions?.http as { status?: number } | undefined)?.status;
+      if (result.data === null && errors.some((error) => (status(error) ?? 0) >= 500)) return;
+      if (!errors.some((error) => status(error) !== undefined)) return;
+      setResult({
+        ...result,
+        errors: errors.map((error) => {
+          if (status(error) === undefined) return error;
+          const { status: _dropped, ...http } = error.extensions.http as Record<string, unknown>;
+          return new GraphQLError(error.message, {
+            nodes: error.nodes,
+            source: error.source,
+            positions: error.positions,
+            path: error.path,
+            originalError: error.originalError ?? undefined,
+            extensions: { ...error.extensions, http },
+          });
+        }),
+      });
+    },
+  };
+}
 
 function toGraphQLError(error: AppError): GraphQLError {
   return new GraphQLError(error.message, {
@@ -153,6 +208,8 @@ function rootFieldNames(selections: readonly SelectionNode[], document: Document
 export function createGraphQLHandler(prisma: PrismaClient, config: Config, limiter: RateLimiter) {
   const limits = config.graphql;
   const plugins: Plugin[] = [
+    // First: its hooks time every phase and see every outcome (src/observability/graphql.ts).
+    useObservability(),
     useDocumentSizeLimit(limits.maxDocumentBytes),
     useInputGuard(),
     maxTokensPlugin({ n: limits.maxTokens, ...limitRejected("TOO_MANY_TOKENS") }),
@@ -164,6 +221,7 @@ export function createGraphQLHandler(prisma: PrismaClient, config: Config, limit
     useCostRateLimit(limiter) as Plugin,
     useMutationAudit(prisma) as Plugin,
     useSecretResponses() as Plugin,
+    useDataAnswersOk(),
     useErrorHandler(({ errors, context }) => {
       for (const error of errors) {
         const original = (error as GraphQLError).originalError;
@@ -179,7 +237,7 @@ export function createGraphQLHandler(prisma: PrismaClient, config: Config, limit
   ];
   if (!limits.introspection) plugins.push(useDisableIntrospection());
   // Compiled by graphql-jit where that is safe (src/graphql/jit.ts).
-  if (limits.jit) plugins.push(useJit(schema));
+  if (limits.jit) plugins.push(...useJit(schema));
 
   return createYoga<ServerContext, GraphQLContext>({
     schema,
@@ -201,18 +259,25 @@ export function createGraphQLHandler(prisma: PrismaClient, config: Config, limit
       maskError(error, message) {
         const located = error instanceof GraphQLError ? error : undefined;
         const original = located ? located.originalError : error;
-        if (original instanceof AppError) return toGraphQLError(original);
-        if (original instanceof GraphQLError) return original;
+        if (original instanceof AppError) return relocated(toGraphQLError(original), located);
+        // Pothos refuses an argument it decodes (a global id that is not one: `node(id: "x")`).
+        if (original instanceof PothosValidationError) {
+          const extensions = { code: "VALIDATION_ERROR", http: { status: 400 } };
+          return relocated(new GraphQLError(original.message, { extensions }), located);
+        }
+        // A GraphQLError raised in a resolver or while coercing a variable is safe to show; the
+        // located one has its message, path, locations and (from the executor) its 400.
+        if (original instanceof GraphQLError) return located ?? original;
         if (isDatabaseUnavailable(original)) {
           const { message, retryAfterSeconds } = databaseUnavailableError();
           const headers = { "retry-after": String(retryAfterSeconds) };
-          return new GraphQLError(message, {
-            extensions: { code: "SERVICE_UNAVAILABLE", http: { status: 503, headers } },
-          });
+          const extensions = { code: "SERVICE_UNAVAILABLE", http: { status: 503, headers } };
+          return relocated(new GraphQLError(message, { extensions }), located);
         }
         // Errors GraphQL itself raised (validation, limits, bad variables) are safe to show.
         if (located && !original) return located;
-        return new GraphQLError(message, { extensions: { code: "INTERNAL_SERVER_ERROR" } });
+        const extensions = { code: "INTERNAL_SERVER_ERROR" };
+        return relocated(new GraphQLError(message, { extensions }), located);
       },
     },
     context: async ({ req, params }) => {
