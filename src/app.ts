@@ -18,6 +18,7 @@ import { createGraphQLHandler } from "./graphql/yoga.js";
 import { registerUserRoutes } from "./identity/users.rest.js";
 import { registerV2UserRoutes } from "./identity/users.v2.rest.js";
 import { RateLimiter } from "./limits/rate-limiter.js";
+import { installObservability } from "./observability/fastify.js";
 import { registerProjectRoutes } from "./projects/projects.rest.js";
 import { registerRecordRoutes } from "./records/records.rest.js";
 import { installAuthentication } from "./rest/auth.js";
@@ -38,6 +39,21 @@ export type AppDependencies = {
 };
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * CSP `upgrade-insecure-requests` only where the page was reached over https: the request came
+ * over TLS (Fastify's `request.protocol`, which honours `X-Forwarded-Proto` only when the app
+ * trusts proxies, and this one trusts none, so a forged header changes nothing), or PUBLIC_URL,
+ * the address clients are told to use, is https (a TLS-terminating proxy in front).
+ */
+function installUpgradeInsecureRequests(app: FastifyInstance, publicUrl: string | undefined): void {
+  const alwaysHttps = publicUrl?.startsWith("https://") ?? false;
+  app.addHook("onRequest", async (request, reply) => {
+    if (!alwaysHttps && request.protocol !== "https") return;
+    const csp = reply.raw.getHeader("content-security-policy");
+    if (typeof csp === "string") reply.raw.setHeader("content-security-policy", `${csp};upgrade-insecure-requests`);
+  });
+}
 
 export async function buildApp({ config, db, logger }: AppDependencies): Promise<FastifyInstance> {
   // Seed 004: the public API's URLs are case-insensitive (src/rest/case-insensitive-paths.ts).
@@ -78,6 +94,8 @@ export async function buildApp({ config, db, logger }: AppDependencies): Promise
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
+  // Metrics of every request, and /metrics when configured (docs/operations.md).
+  installObservability(app, config, db);
   // Graceful shutdown: requests in flight finish, and their keep-alive connections close after
   // the response instead of holding the server open until the shutdown timeout.
   let closing = false;
@@ -103,10 +121,14 @@ export async function buildApp({ config, db, logger }: AppDependencies): Promise
         "worker-src": ["'self'", "blob:"],
         "img-src": ["'self'", "data:"],
         "style-src": ["'self'", "'unsafe-inline'"],
+        // Sent only behind https (below): over plain HTTP it sends browsers to https for every
+        // asset, and GraphiQL, /docs and /api-swagger render blank.
+        "upgrade-insecure-requests": null,
       },
     },
     crossOriginEmbedderPolicy: false,
   });
+  installUpgradeInsecureRequests(app, config.publicUrl);
   // Bearer keys, no cookies: any origin may call, and credentials are never implied.
   await app.register(cors, {
     origin: "*",
@@ -136,8 +158,10 @@ export async function buildApp({ config, db, logger }: AppDependencies): Promise
   });
   await registerOpenApi(app);
 
-  app.get("/healthz", { config: { public: true }, schema: { hide: true } }, async () => ({ status: "ok" }));
-  app.get("/readyz", { config: { public: true }, schema: { hide: true } }, async (request, reply) => {
+  // Probes arrive every few seconds: their request lines are logged at debug, not info.
+  const probe = { config: { public: true }, schema: { hide: true }, logLevel: "debug" } as const;
+  app.get("/healthz", probe, async () => ({ status: "ok" }));
+  app.get("/readyz", probe, async (request, reply) => {
     try {
       await db.ping();
       return { status: "ready", database: db.kind };

@@ -8,6 +8,12 @@ const booleanFlag = z
   .transform((value) => value === "true" || value === "1" || value === "yes");
 
 const ConfigSchema = z.object({
+  METRICS_TOKEN: z
+    .string()
+    .min(16, "must be at least 16 characters, it is a secret")
+    .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces")
+    .optional(),
+  METRICS_PORT: z.coerce.number({ message: "must be a number" }).int().min(0).max(65535).optional(),
   PORT: z.coerce.number({ message: "must be a number" }).int().min(0).max(65535).default(4000),
   HOST: z.string().min(1).default("127.0.0.1"),
   PUBLIC_URL: z
@@ -15,6 +21,10 @@ const ConfigSchema = z.object({
     .transform((url) => url.replace(/\/+$/, ""))
     .optional(),
   DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// connection string")
+    .optional(),
+  DATABASE_LISTEN_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// connection string")
     .optional(),
@@ -81,11 +91,18 @@ const ConfigSchema = z.object({
 });
 
 export type Config = {
+  /**
+   * /metrics (docs/operations.md): on the main port behind `Bearer <token>` when only the token
+   * is set; on a listener of its own at `port` (on HOST) when the port is set; not served otherwise.
+   */
+  metrics: { token: string | undefined; port: number | undefined };
   port: number;
   host: string;
   /** The server's address as clients see it (absolute URLs in SCIM); unset: the request's Host. */
   publicUrl: string | undefined;
   databaseUrl: string | undefined;
+  /** A direct session for the change feed when DATABASE_URL goes through a transaction pooler. */
+  databaseListenUrl: string | undefined;
   dataDir: string;
   bootstrapApiKey: string | undefined;
   redisUrl: string | undefined;
@@ -125,9 +142,28 @@ export type Config = {
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    // One line: it is what the server prints before exiting with code 2.
+    super(`Invalid configuration: ${problems.join("; ")}`);
     this.name = "ConfigError";
   }
+}
+
+/** Variables whose values are secrets: an error names them but never shows what they hold. */
+const SECRET_VARIABLES = new Set(["BOOTSTRAP_API_KEY", "CONNECTIONS_ENCRYPTION_KEY", "METRICS_TOKEN"]);
+/** Variables that are URLs and may carry a password. */
+const URL_VARIABLES = new Set(["DATABASE_URL", "DATABASE_LISTEN_URL", "REDIS_URL", "PUBLIC_URL"]);
+
+/** A variable's value as an error may show it: secrets by length only, URLs without password. */
+export function describeValue(name: string, value: string | undefined): string {
+  if (value === undefined) return "unset";
+  if (SECRET_VARIABLES.has(name)) return `a value of ${value.length} characters, not shown`;
+  if (URL_VARIABLES.has(name)) return `got ${JSON.stringify(redactUrl(value))}`;
+  return `got ${JSON.stringify(value)}`;
+}
+
+/** A connection URL without its password (`postgresql://user:***@host/db`). */
+export function redactUrl(text: string): string {
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, "$1:***@");
 }
 
 /** Reads the configuration from an environment; throws ConfigError naming every bad variable. */
@@ -140,16 +176,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(
       parsed.error.issues.map(
         (issue) =>
-          `${issue.path.join(".")}: ${issue.message} (got ${JSON.stringify(present[String(issue.path[0])])})`,
+          `${issue.path.join(".")}: ${issue.message} (${describeValue(String(issue.path[0]), present[String(issue.path[0])])})`,
       ),
     );
   }
   const c = parsed.data;
+  if (c.METRICS_PORT !== undefined && c.METRICS_PORT !== 0 && c.METRICS_PORT === c.PORT) {
+    throw new ConfigError([`METRICS_PORT: must differ from PORT (got ${c.METRICS_PORT})`]);
+  }
   return {
+    metrics: { token: c.METRICS_TOKEN, port: c.METRICS_PORT },
     port: c.PORT,
     host: c.HOST,
     publicUrl: c.PUBLIC_URL,
     databaseUrl: c.DATABASE_URL,
+    databaseListenUrl: c.DATABASE_LISTEN_URL,
     dataDir: path.resolve(c.DATA_DIR),
     bootstrapApiKey: c.BOOTSTRAP_API_KEY,
     redisUrl: c.REDIS_URL,

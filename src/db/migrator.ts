@@ -1,7 +1,9 @@
 // Applies prisma/migrations/*/migration.sql at start-up: each file once, in order, each in its
-// own transaction, under a PostgreSQL advisory lock so that several processes starting together
-// migrate once. Bookkeeping goes to `_prisma_migrations` with Prisma's own columns and
-// checksums, so `prisma migrate status` on a machine with the native engine agrees with us.
+// own transaction under a transaction-scoped PostgreSQL advisory lock, so that several processes
+// starting together migrate once and nothing outlives a transaction (the migrator runs through a
+// transaction-mode pooler such as PgBouncer too: docs/deployment.md). Bookkeeping goes to
+// `_prisma_migrations` with Prisma's own columns and checksums, so `prisma migrate status` on a
+// machine with the native engine agrees with us.
 import { createHash, randomUUID } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -14,7 +16,11 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL("../../prisma/migrations", i
 const MIGRATION_LOCK_KEY = 72_707_369;
 
 export type Migration = { name: string; sql: string; checksum: string };
-export type MigrationLogger = { info(msg: string): void; warn(msg: string): void };
+/** Where the migrator reports each step; `fields` carry the migration's name and timings. */
+export type MigrationLogger = {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+};
 
 export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
   return readdirSync(dir, { withFileTypes: true })
@@ -45,57 +51,94 @@ export async function migrate(
   logger: MigrationLogger,
   migrations = readMigrations(),
 ): Promise<string[]> {
-  const client = new pg.Client({ connectionString });
+  // A server that does not answer fails the start within seconds, not after the OS's TCP timeout.
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 10_000 });
   await client.connect();
   try {
-    await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
-    try {
-      await client.query(CREATE_TABLE);
-      const { rows } = await client.query<{
-        migration_name: string;
-        checksum: string;
-        finished_at: Date | null;
-      }>(
-        `SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL`,
-      );
-      const recorded = new Map(rows.map((row) => [row.migration_name, row]));
-      const applied: string[] = [];
-      for (const migration of migrations) {
-        const previous = recorded.get(migration.name);
-        if (previous && !previous.finished_at) {
-          throw new Error(
-            `Migration ${migration.name} started earlier but did not finish. Inspect the database, then mark it rolled back (rolled_back_at) in _prisma_migrations.`,
-          );
-        }
-        if (previous) {
-          if (previous.checksum !== migration.checksum) {
-            logger.warn(`Migration ${migration.name} was modified after it was applied (checksum differs).`);
-          }
-          continue;
-        }
-        await client.query("BEGIN");
+    const startedAt = performance.now();
+    await locked(client, () => client.query(CREATE_TABLE));
+    const recorded = await recordedMigrations(client);
+    const applied: string[] = [];
+    for (const migration of migrations) {
+      const previous = recorded.get(migration.name);
+      if (previous) {
+        check(migration, previous, logger);
+        continue;
+      }
+      const t0 = performance.now();
+      logger.info("migration started", { migration: migration.name });
+      // Checked again under the lock: another process may have applied it since the read above.
+      const outcome = await locked(client, async () => {
+        const now = (await recordedMigrations(client, migration.name)).get(migration.name);
+        if (now) return now;
         try {
           await client.query(migration.sql);
-          await client.query(
-            `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, finished_at, applied_steps_count)
-             VALUES ($1, $2, $3, now(), now(), 1)`,
-            [randomUUID(), migration.checksum, migration.name],
-          );
-          await client.query("COMMIT");
         } catch (error) {
-          await client.query("ROLLBACK");
           throw new Error(`Migration ${migration.name} failed: ${(error as Error).message}`, {
             cause: error,
           });
         }
-        logger.info(`Applied migration ${migration.name}`);
+        await client.query(
+          `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, finished_at, applied_steps_count)
+           VALUES ($1, $2, $3, now(), now(), 1)`,
+          [randomUUID(), migration.checksum, migration.name],
+        );
+        return "applied" as const;
+      });
+      const durationMs = Math.round(performance.now() - t0);
+      if (outcome === "applied") {
+        logger.info("migration finished", { migration: migration.name, durationMs });
         applied.push(migration.name);
+      } else {
+        check(migration, outcome, logger);
+        logger.info("migration finished by another process", { migration: migration.name, durationMs });
       }
-      return applied;
-    } finally {
-      await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]);
     }
+    logger.info("migrations up to date", {
+      applied: applied.length,
+      total: migrations.length,
+      durationMs: Math.round(performance.now() - startedAt),
+    });
+    return applied;
   } finally {
     await client.end();
+  }
+}
+
+type Recorded = { migration_name: string; checksum: string; finished_at: Date | null };
+
+async function recordedMigrations(client: pg.Client, name?: string): Promise<Map<string, Recorded>> {
+  const { rows } = await client.query<Recorded>(
+    `SELECT migration_name, checksum, finished_at FROM "_prisma_migrations"
+      WHERE rolled_back_at IS NULL AND ($1::text IS NULL OR migration_name = $1::text)`,
+    [name ?? null],
+  );
+  return new Map(rows.map((row) => [row.migration_name, row]));
+}
+
+function check(migration: Migration, previous: Recorded, logger: MigrationLogger): void {
+  if (!previous.finished_at) {
+    throw new Error(
+      `Migration ${migration.name} started earlier but did not finish. Inspect the database, then mark it rolled back (rolled_back_at) in _prisma_migrations.`,
+    );
+  }
+  if (previous.checksum !== migration.checksum) {
+    logger.warn(`Migration ${migration.name} was modified after it was applied (checksum differs).`, {
+      migration: migration.name,
+    });
+  }
+}
+
+/** Runs `work` in a transaction holding the migrators' advisory lock (released at its end). */
+async function locked<T>(client: pg.Client, work: () => Promise<T>): Promise<T> {
+  await client.query("BEGIN");
+  try {
+    await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK_KEY]);
+    const result = await work();
+    await client.query("COMMIT");
+    return result;
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
   }
 }

@@ -20,7 +20,15 @@ export const DEMO_ORGANIZATION_NAME = "Demo Organization";
 /** Arbitrary but fixed: serialises the "is the database empty?" check of starting servers. */
 const DEMO_SEED_LOCK_KEY = 72_707_370;
 
-export async function seedDemo(prisma: PrismaClient, bootstrapApiKey?: string): Promise<SeedResult> {
+/** Where the seed reports its phases (the server's logger; silent by default). */
+export type SeedLogger = { info(fields: Record<string, unknown>, msg: string): void };
+const silent: SeedLogger = { info() {} };
+
+export async function seedDemo(
+  prisma: PrismaClient,
+  bootstrapApiKey?: string,
+  log: SeedLogger = silent,
+): Promise<SeedResult> {
   // Several servers may start together on one empty database: under the lock, only the first
   // finds it empty and creates the demo organisation; the others see it and move on.
   const created = await prisma.$transaction(
@@ -37,6 +45,8 @@ export async function seedDemo(prisma: PrismaClient, bootstrapApiKey?: string): 
   );
   if (created) {
     const organizationId = created.organization.id;
+    const startedAt = performance.now();
+    log.info({ organizationId }, "demo seed started");
     await prisma.user.createMany({
       data: [
         { organizationId, email: "mike.johnson@demo.example", displayName: "Mike Johnson", role: "admin" },
@@ -54,6 +64,14 @@ export async function seedDemo(prisma: PrismaClient, bootstrapApiKey?: string): 
     await seedProjectsDemo(prisma, organizationId);
     await seedCatalogDemo(prisma, organizationId, created.owner.id);
     await seedSemanticDemo(prisma, organizationId, created.owner.id);
+    log.info(
+      {
+        organizationId,
+        durationMs: Math.round(performance.now() - startedAt),
+        counts: await demoCounts(prisma, organizationId),
+      },
+      "demo seed finished",
+    );
     return {
       created: true,
       organizationId,
@@ -84,4 +102,21 @@ export async function seedDemo(prisma: PrismaClient, bootstrapApiKey?: string): 
     secret: bootstrapApiKey,
   });
   return { created: false, organizationId: demo.id, bootstrapKeyAdded: true };
+}
+
+/** What the demo organisation holds, for the start-up log. */
+async function demoCounts(prisma: PrismaClient, organizationId: string): Promise<Record<string, number>> {
+  const where = { organizationId };
+  const [users, modules, records, entities, projects, catalogItems, connections, semanticModels] =
+    await Promise.all([
+      prisma.user.count({ where }),
+      prisma.recordModule.count({ where }),
+      prisma.moduleRecord.count({ where }),
+      prisma.entity.count({ where }),
+      prisma.project.count({ where }),
+      prisma.catalogItem.count({ where }),
+      prisma.dataConnection.count({ where }),
+      prisma.semanticModel.count({ where }),
+    ]);
+  return { users, modules, records, entities, projects, catalogItems, connections, semanticModels };
 }

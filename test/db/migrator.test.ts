@@ -59,6 +59,41 @@ describe("migrator", () => {
     }
   });
 
+  it("logs when each migration starts and finishes, and a summary (issue 13, item 5)", async () => {
+    const server = testDatabaseServerUrl();
+    const fresh = server ? await createScratchDatabase(server) : await startEmbeddedPostgres(undefined);
+    try {
+      const lines: Array<{ msg: string; fields?: Record<string, unknown> }> = [];
+      const logger = {
+        info: (msg: string, fields?: Record<string, unknown>) => lines.push({ msg, fields }),
+        warn: (msg: string, fields?: Record<string, unknown>) => lines.push({ msg, fields }),
+      };
+      const names = readMigrations().map((m) => m.name);
+      await migrate(fresh.url, logger);
+      const expected = names.flatMap((name) => [
+        { msg: "migration started", fields: { migration: name } },
+        { msg: "migration finished", fields: { migration: name, durationMs: expect.any(Number) } },
+      ]);
+      expect(lines).toEqual([
+        ...expected,
+        {
+          msg: "migrations up to date",
+          fields: { applied: names.length, total: names.length, durationMs: expect.any(Number) },
+        },
+      ]);
+      lines.length = 0;
+      await migrate(fresh.url, logger);
+      expect(lines).toEqual([
+        {
+          msg: "migrations up to date",
+          fields: { applied: 0, total: names.length, durationMs: expect.any(Number) },
+        },
+      ]);
+    } finally {
+      await ("drop" in fresh ? fresh.drop() : fresh.stop());
+    }
+  });
+
   it("applies nothing the second time", async () => {
     expect(await migrate(target.url, quiet)).toEqual([]);
   });

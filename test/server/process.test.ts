@@ -1,7 +1,8 @@
 // The real server process (`node --import tsx src/server.ts`): first start with demo data,
 // readiness, graceful SIGTERM with a request in flight, restart on the same data directory,
-// BOOTSTRAP_API_KEY, bad configuration, and (with TEST_DATABASE_URL) two processes migrating
-// one fresh PostgreSQL database at the same time.
+// BOOTSTRAP_API_KEY, bad configuration, start-up faults (one line, no secret, exit code 2), the
+// start-up log (JSON lines on stdout, banners on stderr, probes at debug), and (with
+// TEST_DATABASE_URL) two processes migrating one fresh PostgreSQL database at the same time.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
@@ -215,8 +216,53 @@ function readResponse(socket: net.Socket): Promise<{ head: string; body: string;
 const bootstrapKey = randomBytes(24).toString("base64url"); // 32 characters
 let bootstrapServer: Promise<RunningServer>;
 let badConfigs: Array<{ name: string; value: string; server: ServerProcess }>;
+/** Start-up faults (issue 15, item 11): each must end in one line naming it, exit code 2. */
+type Fault = { name: string; server: ServerProcess; cause: RegExp; secret?: string };
+let faults: Promise<Fault[]>;
+const occupied = net.createServer();
+
+/** A loopback port nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+async function startFaults(): Promise<Fault[]> {
+  await new Promise<void>((resolve) => occupied.listen(0, "127.0.0.1", resolve));
+  const busyPort = (occupied.address() as net.AddressInfo).port;
+  const secretKey = "correct horse battery staple, but with spaces";
+  const password = `pw${randomBytes(6).toString("hex")}`;
+  return [
+    {
+      name: "BOOTSTRAP_API_KEY with a space",
+      server: spawnServer({ DATA_DIR: tempDir(), BOOTSTRAP_API_KEY: secretKey }),
+      cause: /BOOTSTRAP_API_KEY/,
+      secret: secretKey,
+    },
+    {
+      name: "an unreachable database",
+      server: spawnServer({
+        DATA_DIR: tempDir(),
+        DATABASE_URL: `postgresql://gateway:${password}@127.0.0.1:${await closedPort()}/gateway`,
+      }),
+      cause:
+        /Cannot reach the database at postgresql:\/\/gateway:\*\*\*@127\.0\.0\.1:\d+\/gateway: connection refused/,
+      secret: password,
+    },
+    {
+      name: "a port in use",
+      server: spawnServer({ DATA_DIR: tempDir(), PORT: String(busyPort), DEMO_DATA: "false" }),
+      cause: new RegExp(`Port ${busyPort} on 127\\.0\\.0\\.1 is already in use.*EADDRINUSE`),
+    },
+  ];
+}
 
 beforeAll(() => {
+  faults = startFaults();
+  faults.catch(() => {});
   bootstrapServer = startServer({ DATA_DIR: tempDir(), BOOTSTRAP_API_KEY: bootstrapKey });
   bootstrapServer.catch(() => {}); // awaited (and reported) by its test
   badConfigs = [
@@ -230,6 +276,7 @@ beforeAll(() => {
 });
 
 afterAll(async () => {
+  occupied.close();
   for (const child of children) child.kill("SIGKILL");
   for (const cleanup of cleanups) await cleanup().catch(() => {});
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
@@ -243,8 +290,10 @@ describe("server process on the embedded database", () => {
 
   it("first start prints a demo owner key, is ready, and the key works", async () => {
     first = await startServer({ DATA_DIR: dataDir });
-    const printed = PRINTED_KEY.exec(first.stdout());
-    expect(printed, `no gwk_ key on stdout:\n${first.stdout()}`).not.toBeNull();
+    // A banner for a person: on stderr, so that stdout stays JSON lines.
+    const printed = PRINTED_KEY.exec(first.stderr());
+    expect(printed, `no gwk_ key on stderr:\n${first.stderr()}`).not.toBeNull();
+    expect(first.stdout()).not.toMatch(PRINTED_KEY);
     ownerKey = printed![1]!;
 
     const ready = await fetch(`${first.origin}/readyz`);
@@ -259,12 +308,71 @@ describe("server process on the embedded database", () => {
 
     // Request logs are JSON lines carrying the request id (the caller's, when it is a safe one).
     const requestId = `proc-test-${randomBytes(4).toString("hex")}`;
-    const traced = await fetch(`${first.origin}/healthz`, { headers: { "x-request-id": requestId } });
+    const traced = await fetch(`${first.origin}/v1/users?page=1&page_size=1`, {
+      headers: { "x-request-id": requestId, authorization: `Bearer ${ownerKey}` },
+    });
     expect(traced.headers.get("x-request-id")).toBe(requestId);
     await first.waitFor(new RegExp(`"reqId":"${requestId}".*"msg":"request completed"`), 5_000);
     const lines = first.logs().filter((line) => line.reqId === requestId);
     expect(lines.map((line) => line.msg)).toEqual(["incoming request", "request completed"]);
   }, 180_000);
+
+  it("start-up log: stdout is JSON lines naming each phase; probes are not logged at info", async () => {
+    const server = first;
+    if (!server) throw new Error("the first start failed");
+    const probeIds = ["healthz", "readyz"].map((probe) => `${probe}-${randomBytes(4).toString("hex")}`);
+    for (const [i, probe] of ["healthz", "readyz"].entries()) {
+      const response = await fetch(`${server.origin}/${probe}`, {
+        headers: { "x-request-id": probeIds[i]! },
+      });
+      expect(response.status).toBe(200);
+    }
+    // A request after the probes: once its line is out, theirs would have been too.
+    const marker = `after-probes-${randomBytes(4).toString("hex")}`;
+    await fetch(`${server.origin}/v1/users`, { headers: { "x-request-id": marker } });
+    await server.waitFor(new RegExp(`"reqId":"${marker}".*"msg":"request completed"`), 5_000);
+
+    const stdoutLines = server
+      .stdout()
+      .split("\n")
+      .filter((line) => line.trim() !== "");
+    const parsed = stdoutLines.map((line) => {
+      try {
+        return JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        throw new Error(`a stdout line is not JSON: ${line}`);
+      }
+    });
+    expect(parsed.some((line) => probeIds.includes(String(line.reqId)))).toBe(false);
+
+    const phases = parsed.map((line) => String(line.msg));
+    const migrations = migrationDirectories();
+    const order = [
+      "starting",
+      ...migrations.flatMap(() => ["migration started", "migration finished"]),
+      "migrations up to date",
+      "database ready",
+      "demo seed started",
+      "demo seed finished",
+      "created the demo organisation",
+      "server ready",
+    ];
+    const startup = phases.filter((msg) => order.includes(msg));
+    expect(startup).toEqual(order);
+    const started = parsed.filter((line) => line.msg === "migration started").map((line) => line.migration);
+    expect(started).toEqual(migrations);
+    const seeded = parsed.find((line) => line.msg === "demo seed finished")!;
+    expect(seeded.counts).toMatchObject({
+      users: 4,
+      records: expect.any(Number),
+      entities: expect.any(Number),
+    });
+    expect((seeded.counts as { records: number }).records).toBeGreaterThan(0);
+    const ready = parsed.find((line) => line.msg === "server ready")!;
+    expect(ready).toMatchObject({ address: server.origin, startupMs: expect.any(Number) });
+    // The banner for a person went to stderr.
+    expect(server.stderr()).toMatch(READY_LINE);
+  }, 60_000);
 
   it("SIGTERM: a request in flight completes, then the process exits 0", async () => {
     const server = first;
@@ -329,7 +437,8 @@ describe("server process on the embedded database", () => {
     const server = await startServer({ DATA_DIR: dataDir });
     try {
       expect(server.stdout()).not.toMatch(PRINTED_KEY);
-      expect(server.stdout()).not.toContain("Demo organisation created");
+      expect(server.stderr()).not.toMatch(PRINTED_KEY);
+      expect(server.stderr()).not.toContain("Demo organisation created");
       const { status, body } = await graphql(server.origin, ownerKey);
       expect(status).toBe(200);
       expect(body.data?.viewer.organization).toEqual({ id: organizationId, name: "Demo Organization" });
@@ -343,7 +452,9 @@ describe("server process on the embedded database", () => {
     const server = await bootstrapServer;
     try {
       expect(server.stdout()).not.toMatch(PRINTED_KEY);
+      expect(server.stderr()).not.toMatch(PRINTED_KEY);
       expect(server.stdout()).not.toContain(bootstrapKey);
+      expect(server.stderr()).not.toContain(bootstrapKey);
       const ok = await graphql(server.origin, bootstrapKey);
       expect(ok.status).toBe(200);
       expect(ok.body.data?.viewer.organization.name).toBe("Demo Organization");
@@ -369,6 +480,31 @@ describe("server process on the embedded database", () => {
     }
   }, 180_000);
 });
+describe("start-up faults", () => {
+  it("a bad BOOTSTRAP_API_KEY, an unreachable database, a port in use: one line naming the cause, no secret, exit code 2", async () => {
+    for (const fault of await faults) {
+      const exit = await withTimeout(fault.server.exited, 60_000, `the server to stop on ${fault.name}`);
+      const output = `${fault.name}\nstdout:\n${fault.server.stdout()}\nstderr:\n${fault.server.stderr()}`;
+      expect(exit.code, output).toBe(2);
+      const errorLines = fault.server
+        .stderr()
+        .split("\n")
+        .filter((line) => line.trim() !== "");
+      expect(errorLines, output).toHaveLength(1);
+      expect(errorLines[0], output).toMatch(fault.cause);
+      expect(errorLines[0], output).not.toMatch(/^\s+at /);
+      if (fault.secret) {
+        expect(fault.server.stdout(), output).not.toContain(fault.secret);
+        expect(fault.server.stderr(), output).not.toContain(fault.secret);
+      }
+      // Whatever it logged before failing is JSON lines.
+      for (const line of fault.server.stdout().split("\n").filter(Boolean)) {
+        expect(() => JSON.parse(line), line).not.toThrow();
+      }
+    }
+  }, 180_000);
+});
+
 describe.runIf(testDatabaseServerUrl())("server processes on PostgreSQL (TEST_DATABASE_URL)", () => {
   it("two processes on one fresh database both become ready and migrate once", async () => {
     const scratch = await createScratchDatabase(testDatabaseServerUrl()!);
@@ -395,7 +531,7 @@ describe.runIf(testDatabaseServerUrl())("server processes on PostgreSQL (TEST_DA
 
       // Both serve the same database. (Not asserted here: that only ONE demo organisation is
       // seeded. Today both processes may seed one each, see the report on src/demo/demo.seed.ts.)
-      const key = PRINTED_KEY.exec(first.stdout())?.[1] ?? PRINTED_KEY.exec(second.stdout())?.[1];
+      const key = PRINTED_KEY.exec(first.stderr())?.[1] ?? PRINTED_KEY.exec(second.stderr())?.[1];
       expect(key, "neither process printed a demo key").toBeDefined();
       for (const server of [first, second]) {
         const { body } = await graphql(server.origin, key!);
