@@ -51,7 +51,8 @@ function installUpgradeInsecureRequests(app: FastifyInstance, publicUrl: string 
   app.addHook("onRequest", async (request, reply) => {
     if (!alwaysHttps && request.protocol !== "https") return;
     const csp = reply.raw.getHeader("content-security-policy");
-    if (typeof csp === "string") reply.raw.setHeader("content-security-policy", `${csp};upgrade-insecure-requests`);
+    if (typeof csp === "string")
+      reply.raw.setHeader("content-security-policy", `${csp};upgrade-insecure-requests`);
   });
 }
 
