@@ -7,6 +7,8 @@ import type pg from "pg";
 import { QueryFailedError } from "../errors.js";
 
 export type ResultColumn = { name: string; type: string };
+/** A column's PostgreSQL type and type modifier (numeric(p,s)), for writers that keep types. */
+export type ColumnSource = { oid: number; typmod: number };
 export type ExecutionStats = {
   startedAt: Date;
   startedAtText: string;
@@ -45,7 +47,12 @@ const TYPE_NAMES: Record<number, string> = {
   3802: "JSON",
 };
 
-/** Values as JSON can carry them: numbers as numbers, dates and times as ISO-like text. */
+/**
+ * Values as JSON can carry them exactly, one JSON type per column: integers up to 32 bits and
+ * floats as numbers; BIGINT and DECIMAL as their exact decimal text (a JSON number past 2^53, or
+ * with more than 17 significant digits, is rounded by most readers); dates and times as ISO-like
+ * text, TIMESTAMP_TZ in UTC with PostgreSQL's microseconds (docs/semantic.md, "Value types").
+ */
 function parserFor(oid: number): (text: string) => unknown {
   switch (oid) {
     case 16:
@@ -54,20 +61,47 @@ function parserFor(oid: number): (text: string) => unknown {
     case 23:
     case 700:
     case 701:
-    case 1700:
       return Number;
-    case 20:
-      return (t) => (Number.isSafeInteger(Number(t)) ? Number(t) : t);
     case 114:
     case 3802:
       return (t) => JSON.parse(t);
     case 1114:
       return (t) => t.replace(" ", "T");
     case 1184:
-      return (t) => new Date(t.replace(" ", "T").replace(/([+-]\d\d)$/, "$1:00")).toISOString();
+      return utcInstantText;
     default:
+      // BIGINT, DECIMAL, DATE, TIME, bytea (\x hex), text and the rest: PostgreSQL's own text.
       return (t) => t;
   }
+}
+
+const TIMESTAMPTZ =
+  /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?([+-])(\d\d)(?::(\d\d))?(?::(\d\d))?$/;
+
+/** Milliseconds since the epoch of a UTC date and time, for any four-digit year. */
+export function utcMillis(y: number, mo: number, d: number, h = 0, mi = 0, s = 0): number {
+  const date = new Date(0);
+  date.setUTCFullYear(y, mo - 1, d);
+  date.setUTCHours(h, mi, s, 0);
+  return date.getTime();
+}
+
+/**
+ * A timestamptz as PostgreSQL prints it in the session's time zone (`2024-03-01 10:00:00.123456+05:30`)
+ * as an ISO instant in UTC keeping every fractional digit, at least three (`…T04:30:00.123456Z`);
+ * `infinity`, BC and five-digit years stay as PostgreSQL prints them.
+ */
+export function utcInstantText(text: string): string {
+  const m = TIMESTAMPTZ.exec(text);
+  if (!m) return text;
+  const [, y, mo, d, h, mi, s, fraction = "", sign, oh, om = "0", os = "0"] = m as unknown as string[];
+  const offset = (Number(oh) * 3600 + Number(om) * 60 + Number(os)) * (sign === "-" ? -1 : 1);
+  const utc = new Date(
+    utcMillis(Number(y), Number(mo), Number(d), Number(h), Number(mi), Number(s)) - offset * 1000,
+  );
+  const year = utc.getUTCFullYear();
+  if (year < 1 || year > 9999) return text;
+  return `${utc.toISOString().slice(0, 19)}.${(fraction as string).padEnd(3, "0")}Z`;
 }
 const types = { getTypeParser: (oid: number) => parserFor(oid) };
 
@@ -101,6 +135,7 @@ export class RowStream {
     private readonly client: pg.Client,
     private readonly cursor: string,
     readonly columns: ResultColumn[],
+    readonly sources: ColumnSource[],
     private pending: unknown[][] | null,
     private readonly startedMs: number,
     private readonly options: CursorOptions,
@@ -117,7 +152,11 @@ export class RowStream {
         name: field.name,
         type: TYPE_NAMES[field.dataTypeID] ?? "STRING",
       }));
-      return new RowStream(client, cursor, columns, first.rows, startedMs, options);
+      const sources = first.fields.map((field) => ({
+        oid: field.dataTypeID,
+        typmod: field.dataTypeModifier,
+      }));
+      return new RowStream(client, cursor, columns, sources, first.rows, startedMs, options);
     } catch (error) {
       await release(client);
       throw options.translate(error);
@@ -133,6 +172,11 @@ export class RowStream {
     if (this.pending.length > this.options.maxRows) return true;
     if (this.pending.length < firstFetchSize(this.options)) return false;
     return undefined;
+  }
+
+  /** The first batch, before batches() starts (the Arrow writer fixes a DECIMAL's scale from it). */
+  firstBatch(): readonly unknown[][] {
+    return this.pending ?? [];
   }
 
   get maxRows(): number {

@@ -56,7 +56,7 @@ describe("escape routes from the demo warehouse", () => {
       "SELECT count(*) FROM pg_class WHERE relname IN ('organizations', 'api_keys', 'refresh_tokens', '_prisma_migrations')",
     ]) {
       const { status, body } = await attempt(sql);
-      if (status === 200) expect(JSON.parse(body).result.data).toEqual([[0]]);
+      if (status === 200) expect(JSON.parse(body).result.data).toEqual([["0"]]);
       else expect(JSON.parse(body).detail).toMatch(/does not exist|permission denied/);
     }
   });

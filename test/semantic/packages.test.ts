@@ -181,7 +181,10 @@ describe("block calls", () => {
     const expected = await count(
       "SELECT count(*) AS n FROM analytics.fact_orders WHERE status = 'completed' AND amount >= 100",
     );
-    expect(response.json().result).toEqual({ columns: [{ name: "n", type: "BIGINT" }], data: [[expected]] });
+    expect(response.json().result).toEqual({
+      columns: [{ name: "n", type: "BIGINT" }],
+      data: [[String(expected)]],
+    });
   });
 
   it.each([
