@@ -17,6 +17,10 @@ export type Database = {
   statementCount(): number;
   /** Calls `observer` with every statement sent from now on; returns a function that stops it. */
   observeStatements(observer: StatementObserver): () => void;
+  /** Calls `observer` with every statement's duration from now on; returns a function that stops it. */
+  observeStatementTimings(observer: StatementTimingObserver): () => void;
+  /** The pool's connections now (pg.Pool's counts), read by the metrics. */
+  poolStats(): PoolStats;
   /** "postgresql" or "embedded": shown by /readyz and the start-up log. */
   kind: "postgresql" | "embedded";
   /** The URL the application reaches its database at (the embedded server's loopback URL). */
@@ -26,6 +30,9 @@ export type Database = {
 };
 
 export type StatementObserver = (text: string, values: unknown[]) => void;
+/** A statement's text, how long it took (seconds, until its result or error) and whether it failed. */
+export type StatementTimingObserver = (text: string, seconds: number, failed: boolean) => void;
+export type PoolStats = { total: number; idle: number; waiting: number; max: number };
 
 export type OpenDatabaseOptions = {
   /** A PostgreSQL URL; when absent the embedded database is used. */
@@ -47,6 +54,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     // connection (see embedded.ts).
     let statements = 0;
     const observers = new Set<StatementObserver>();
+    const timings = new Set<StatementTimingObserver>();
     // Every statement of the pool passes here, Prisma's and the stores' alike.
     const CountingClient = class extends pg.Client {} as typeof pg.Client;
     const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
@@ -71,6 +79,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       connected.then(() => callback(), callback);
       return undefined;
     } as unknown as pg.Client["connect"];
+    timeStatements(CountingClient, timings);
     const pool = new pg.Pool({
       connectionString: url,
       max: embedded ? 1 : (options.poolSize ?? 10),
@@ -92,6 +101,16 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
         observers.add(observer);
         return () => observers.delete(observer);
       },
+      observeStatementTimings(observer) {
+        timings.add(observer);
+        return () => timings.delete(observer);
+      },
+      poolStats: () => ({
+        total: pool.totalCount,
+        idle: pool.idleCount,
+        waiting: pool.waitingCount,
+        max: pool.options.max ?? 10,
+      }),
       kind: embedded ? "embedded" : "postgresql",
       url,
       async ping() {
@@ -107,4 +126,45 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     await embedded?.stop();
     throw error;
   }
+}
+
+/**
+ * Wraps the client's `query` so that each statement's duration reaches `observers` (the metrics,
+ * src/observability). With no observer it costs one size check.
+ */
+function timeStatements(Client: typeof pg.Client, observers: Set<StatementTimingObserver>): void {
+  const inner = Client.prototype.query as (...args: unknown[]) => unknown;
+  Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    if (observers.size === 0) return inner.apply(this, args);
+    const first = args[0] as string | { text?: string } | undefined;
+    const text = typeof first === "string" ? first : (first?.text ?? "");
+    const started = performance.now();
+    const report = (failed: boolean) => {
+      const seconds = (performance.now() - started) / 1000;
+      for (const observer of observers) observer(text, seconds, failed);
+    };
+    const last = args.length - 1;
+    const callback = args[last];
+    if (typeof callback === "function") {
+      args[last] = (error: unknown, result: unknown) => {
+        report(Boolean(error));
+        return callback(error, result);
+      };
+      return inner.apply(this, args);
+    }
+    let result: unknown;
+    try {
+      result = inner.apply(this, args);
+    } catch (error) {
+      report(true);
+      throw error;
+    }
+    if (result instanceof Promise) {
+      result.then(
+        () => report(false),
+        () => report(true),
+      );
+    }
+    return result;
+  } as pg.Client["query"];
 }
