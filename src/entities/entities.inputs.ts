@@ -15,8 +15,26 @@ const typeSchema = z
   .regex(TYPE, "Must be lowercase letters, digits and _ (at most 64), starting with a letter");
 const nameSchema = z.string().trim().min(1, "Must not be blank").max(200, "Must be at most 200 characters");
 
+/**
+ * Any JSON value, as z.json() but registered under an id: a recursive schema must be a named
+ * component for OpenAPI (#/components/schemas/JsonValue), and z.json().meta() would name a copy
+ * while the recursion still pointed at the unnamed original.
+ */
+type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+const JsonValue: z.ZodType<Json> = z.lazy(() =>
+  z.union([
+    z.string(),
+    z.number(),
+    z.boolean(),
+    z.null(),
+    z.array(JsonValue),
+    z.record(z.string(), JsonValue),
+  ]),
+);
+z.globalRegistry.add(JsonValue, { id: "JsonValue" });
+
 function attributesSchema(allowNull: boolean) {
-  const value = allowNull ? z.json() : z.json().refine((v) => v !== null, "Must not be null");
+  const value = allowNull ? JsonValue : JsonValue.refine((v) => v !== null, "Must not be null");
   return z
     .record(z.string().regex(ATTRIBUTE_KEY, "Attribute keys must be identifiers (letters, digits, _)"), value)
     .refine((a) => Object.keys(a).length <= MAX_ATTRIBUTES, `At most ${MAX_ATTRIBUTES} attributes`)
