@@ -1,6 +1,9 @@
-// Operations run compiled by graphql-jit where it is safe to: one compiled function per parsed
-// document, kept in a WeakMap on the document, so it lives exactly as long as the bounded
-// document cache keeps the document. Two kinds of document run interpreted instead:
+// Operations run compiled by graphql-jit where it is safe to: one compiled function per schema,
+// parsed document and operation, kept in WeakMaps on the schema and the document, so it lives
+// exactly as long as the bounded document cache keeps the document (and the typed-schema cache
+// the schema). Keyed by schema because one document runs against many: each organisation's typed
+// schema (src/graphql/organization-schema.ts) has resolvers of its own modules, and a function
+// compiled against one organisation's schema must never run for another. Two kinds of document run interpreted instead:
 // - larger than JIT_MAX_DOCUMENT_CHARS: a compiled function weighs many times its document,
 //   which the cache's byte budget does not count (a stream of unique large documents);
 // - with a variable of a recursive input type (RecordFilter's and/or, the semantic filters):
@@ -9,7 +12,6 @@
 // graphql-jit's errors carry `locations` but no AST nodes, and yoga rebuilds every error from its
 // nodes (or source and positions) when it serialises the response, so their locations were lost;
 // they are rebuilt here as graphql-js errors on the document's source (locatedErrors below).
-import { useGraphQlJit } from "@envelop/graphql-jit";
 import {
   type DocumentNode,
   type ExecutionResult,
@@ -23,6 +25,7 @@ import {
   type SourceLocation,
   type TypeNode,
 } from "graphql";
+import { type CompiledQuery, compileQuery, isCompiledQuery } from "graphql-jit";
 import { isAsyncIterable, type Plugin } from "graphql-yoga";
 
 export const JIT_MAX_DOCUMENT_CHARS = 8_000;
@@ -103,10 +106,47 @@ export function locatedErrors(result: ExecutionResult, source: Source | undefine
   return { ...result, errors };
 }
 
+type Compiled = CompiledQuery | null;
+
 /** graphql-jit where it is safe, and its errors with their locations (locatedErrors). */
-export function useJit(schema: GraphQLSchema): Plugin[] {
-  const recursive = recursiveInputTypes(schema);
-  const jit = useGraphQlJit({}, { enableIf: (args) => compilable(args.document, recursive) }) as Plugin;
+export function useJit(): Plugin[] {
+  const recursiveBySchema = new WeakMap<GraphQLSchema, Set<string>>();
+  const compiledBySchema = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, Compiled>>>();
+  const compiledFor = (schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined) => {
+    let recursive = recursiveBySchema.get(schema);
+    if (!recursive) {
+      recursive = recursiveInputTypes(schema);
+      recursiveBySchema.set(schema, recursive);
+    }
+    if (!compilable(document, recursive)) return null;
+    let byDocument = compiledBySchema.get(schema);
+    if (!byDocument) {
+      byDocument = new WeakMap();
+      compiledBySchema.set(schema, byDocument);
+    }
+    let byOperation = byDocument.get(document);
+    if (!byOperation) {
+      byOperation = new Map();
+      byDocument.set(document, byOperation);
+    }
+    const key = operationName ?? "";
+    if (!byOperation.has(key)) {
+      const result = compileQuery(schema, document, operationName);
+      // What does not compile (an unknown operation, say) runs interpreted and fails there as usual.
+      byOperation.set(key, isCompiledQuery(result) ? result : null);
+    }
+    return byOperation.get(key) ?? null;
+  };
+  const jit: Plugin = {
+    onExecute({ args, setExecuteFn }) {
+      const compiled = compiledFor(args.schema, args.document, args.operationName ?? undefined);
+      if (!compiled) return;
+      setExecuteFn(async (run) => {
+        const result = await compiled.query(run.rootValue, run.contextValue, run.variableValues ?? {});
+        return Object.assign(result, { stringify: compiled.stringify });
+      });
+    },
+  };
   const locate: Plugin = {
     onExecute() {
       return {

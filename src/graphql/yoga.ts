@@ -3,6 +3,7 @@
 
 import { maxAliasesPlugin } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthPlugin } from "@escape.tech/graphql-armor-max-depth";
+import { maxDirectivesPlugin } from "@escape.tech/graphql-armor-max-directives";
 import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
 import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
 import { PothosValidationError } from "@pothos/core";
@@ -10,13 +11,14 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import {
   type DocumentNode,
   GraphQLError,
+  type GraphQLSchema,
   getNamedType,
   isObjectType,
   Kind,
   parse,
   type SelectionNode,
 } from "graphql";
-import { createYoga, isAsyncIterable, type Plugin, useErrorHandler } from "graphql-yoga";
+import { createYoga, type GraphQLParams, isAsyncIterable, type Plugin, useErrorHandler } from "graphql-yoga";
 import { useMutationAudit } from "../audit/audit.hooks.js";
 import type { Config } from "../config.js";
 import { databaseUnavailableError, isDatabaseUnavailable } from "../db/unavailable.js";
@@ -33,10 +35,14 @@ import { documentCaches, useDocumentSizeLimit } from "./document-limits.js";
 import { DEFAULT_QUERY, renderGraphiQLPage } from "./graphiql.js";
 import { useInputGuard } from "./input-guard.js";
 import { useJit } from "./jit.js";
-import { schema } from "./schema.js";
+import { organizationSchema, staticSchema as schema } from "./organization-schema.js";
+import { useNoSuggestions } from "./suggestions.js";
 import { NIL_UUID } from "./tenant.js";
 
 type ServerContext = { req: FastifyRequest; reply: FastifyReply };
+type Resolution =
+  | { context: GraphQLContext; schema: GraphQLSchema }
+  | { error: unknown; schema: GraphQLSchema };
 
 /**
  * `replacement` at the place of `located`: resolver errors keep the `path` and `locations` graphql
@@ -102,13 +108,19 @@ function toGraphQLError(error: AppError): GraphQLError {
   });
 }
 
+/**
+ * A limit refused the request before it ran: 400 for application/graphql-response+json clients,
+ * 200 for legacy application/json ones (`spec: true`), as for any validation error.
+ */
+const REQUEST_ERROR = { status: 400, spec: true };
+
 /** Limits reject a document before it runs; the code tells clients which limit it was. */
 function limitRejected(code: string) {
   return {
     propagateOnRejection: true,
     onReject: [
       (_context: unknown, error: GraphQLError) => {
-        (error.extensions as Record<string, unknown>).code = code;
+        Object.assign(error.extensions as Record<string, unknown>, { code, http: REQUEST_ERROR });
       },
     ],
   };
@@ -129,7 +141,7 @@ function useCostLimit(maxCost: number): Plugin {
             new GraphQLError(
               `Query cost ${cost} exceeds the limit of ${maxCost}; ask for fewer fields or smaller pages`,
               {
-                extensions: { code: "QUERY_TOO_COSTLY", cost, maxCost },
+                extensions: { code: "QUERY_TOO_COSTLY", cost, maxCost, http: REQUEST_ERROR },
               },
             ),
           ],
@@ -213,6 +225,7 @@ export function createGraphQLHandler(prisma: PrismaClient, config: Config, limit
     useDocumentSizeLimit(limits.maxDocumentBytes),
     useInputGuard(),
     maxTokensPlugin({ n: limits.maxTokens, ...limitRejected("TOO_MANY_TOKENS") }),
+    maxDirectivesPlugin({ n: limits.maxDirectives, ...limitRejected("TOO_MANY_DIRECTIVES") }),
     maxDepthPlugin({ n: limits.maxDepth, ignoreIntrospection: true, ...limitRejected("QUERY_TOO_DEEP") }),
     useCostLimit(limits.maxCost),
     // Armor lets `__typename` aliases through uncounted by default; each one is still a field
@@ -235,9 +248,52 @@ export function createGraphQLHandler(prisma: PrismaClient, config: Config, limit
       }
     }),
   ];
-  if (!limits.introspection) plugins.push(useDisableIntrospection());
+  // With introspection off, "Did you mean …" hints would reveal the schema instead (src/graphql/suggestions.ts).
+  if (!limits.introspection) plugins.push(useDisableIntrospection(), ...useNoSuggestions());
   // Compiled by graphql-jit where that is safe (src/graphql/jit.ts).
-  if (limits.jit) plugins.push(...useJit(schema));
+  if (limits.jit) plugins.push(...useJit());
+
+  // Who asks and which schema answers, decided once per operation (organization-schema.ts).
+  const resolutions = new WeakMap<object, Resolution>();
+  const resolve = async (req: FastifyRequest, params: GraphQLParams): Promise<Resolution> => {
+    // GraphiQL fetches the schema before anyone has typed a key: introspection-only
+    // operations run without one (when introspection is enabled at all), on the static schema.
+    // No resolver of ours runs for them, and the anonymous viewer has no scopes should one ever
+    // be reached.
+    if (
+      limits.introspection &&
+      isIntrospectionOnly(params.query) &&
+      !req.headers.authorization?.startsWith("Bearer gwk_")
+    ) {
+      const context = { viewer: ANONYMOUS, requestId: req.id, services: createServices(prisma, ANONYMOUS) };
+      return { context, schema };
+    }
+    try {
+      const viewer = await authenticate(prisma, {
+        authorization: req.headers.authorization,
+        forwardedUser: headerValue(req.headers["x-forwarded-user"]),
+      });
+      const services = createServices(prisma, viewer);
+      // Without records:read the modules are none of the caller's business: the static schema.
+      const typed = viewer.can("records:read")
+        ? organizationSchema(viewer.organization.id, await services.records.modules.snapshot())
+        : schema;
+      return { context: { viewer, requestId: req.id, services }, schema: typed };
+    } catch (error) {
+      return { error, schema };
+    }
+  };
+  plugins.push({
+    async onParams({ params, context }) {
+      const req = (context as Partial<ServerContext>).req;
+      if (req) resolutions.set(params, await resolve(req, params));
+    },
+    onEnveloped({ context, setSchema }) {
+      const params = (context as { params?: GraphQLParams } | undefined)?.params;
+      const resolution = params && resolutions.get(params);
+      if (resolution) setSchema(resolution.schema);
+    },
+  });
 
   return createYoga<ServerContext, GraphQLContext>({
     schema,
@@ -281,26 +337,10 @@ export function createGraphQLHandler(prisma: PrismaClient, config: Config, limit
       },
     },
     context: async ({ req, params }) => {
-      // GraphiQL fetches the schema before anyone has typed a key: introspection-only
-      // operations run without one (when introspection is enabled at all). No resolver of ours
-      // runs for them, and the anonymous viewer has no scopes should one ever be reached.
-      if (
-        limits.introspection &&
-        isIntrospectionOnly(params.query) &&
-        !req.headers.authorization?.startsWith("Bearer gwk_")
-      ) {
-        return { viewer: ANONYMOUS, requestId: req.id, services: createServices(prisma, ANONYMOUS) };
-      }
-      try {
-        const viewer = await authenticate(prisma, {
-          authorization: req.headers.authorization,
-          forwardedUser: headerValue(req.headers["x-forwarded-user"]),
-        });
-        return { viewer, requestId: req.id, services: createServices(prisma, viewer) };
-      } catch (error) {
-        if (error instanceof AppError) throw toGraphQLError(error);
-        throw error;
-      }
+      const resolution = resolutions.get(params) ?? (await resolve(req, params));
+      if ("context" in resolution) return resolution.context;
+      if (resolution.error instanceof AppError) throw toGraphQLError(resolution.error);
+      throw resolution.error;
     },
   });
 }

@@ -19,6 +19,7 @@ import {
   userRestId,
 } from "./records.inputs.js";
 import type { RecordConnectionResult, RecordRow } from "./records.service.js";
+import { fieldNames } from "./typed-names.js";
 
 const svc = (ctx: GraphQLContext) => ctx.services.records;
 
@@ -30,7 +31,7 @@ export function toRecordId(id: string): string {
 }
 
 /** A reference target: a record (`rec_`/global id) or a user (`usr_`/User global id). */
-function toTargetId(id: string): string {
+export function toTargetId(id: string): string {
   if (id.startsWith(RECORD_PREFIX) || id.startsWith(USER_PREFIX)) return id;
   const decoded = Buffer.from(id, "base64").toString("utf8");
   if (decoded.startsWith("User:")) return userRestId(decoded.slice("User:".length));
@@ -67,10 +68,15 @@ const TrashedFilterEnum = builder.enumType("TrashedFilter", {
   values: { EXCLUDE: { value: "exclude" }, ONLY: { value: "only" }, INCLUDE: { value: "include" } } as const,
 });
 
-const FieldDefinitionRef = builder.objectRef<FieldDefinition>("FieldDefinition");
+/** A field definition with its name in the typed graph (typed-names.ts). */
+type NamedFieldDefinition = FieldDefinition & { graphqlName: string };
+const FieldDefinitionRef = builder.objectRef<NamedFieldDefinition>("FieldDefinition");
 FieldDefinitionRef.implement({
   fields: (t) => ({
     slug: t.exposeString("slug"),
+    graphqlName: t.exposeString("graphqlName", {
+      description: "The field's name on its module's type in the typed graph (docs/graph.md).",
+    }),
     label: t.exposeString("label"),
     type: t.field({ type: FieldTypeEnum, resolve: (f) => f.type }),
     required: t.exposeBoolean("required"),
@@ -174,7 +180,23 @@ builder.node(ModuleRef, {
     }),
     slug: t.exposeString("slug"),
     name: t.exposeString("name"),
-    fields: t.field({ type: [FieldDefinitionRef], resolve: (m) => m.fields }),
+    typeName: t.string({
+      description: "The object type of this module's records in the typed graph (docs/graph.md).",
+      resolve: async (m, _args, ctx) => {
+        // Imported when first asked: the typed graph is built on the finished static schema.
+        const { typedNames } = await import("../graphql/organization-schema.js");
+        const modules = await svc(ctx).modules.list();
+        const names = typedNames(modules.some((x) => x.id === m.id) ? modules : [...modules, m]);
+        return names.get(m.id)!.typeName;
+      },
+    }),
+    fields: t.field({
+      type: [FieldDefinitionRef],
+      resolve: (m) => {
+        const names = fieldNames(m.fields);
+        return m.fields.map((f) => ({ ...f, graphqlName: names.get(f.slug)! }));
+      },
+    }),
     displayFields: t.exposeStringList("displayFields"),
     subtitleFields: t.exposeStringList("subtitleFields"),
     references: t.field({ type: [ReferenceDefinitionRef], resolve: (m) => referencesOf(m) }),
@@ -218,7 +240,7 @@ builder.node(ModuleRef, {
 });
 
 /** Whether the field being resolved selects `name` directly (through fragments too). */
-function selects(info: GraphQLResolveInfo, name: string): boolean {
+export function selects(info: GraphQLResolveInfo, name: string): boolean {
   const visit = (set: SelectionSetNode | undefined): boolean =>
     (set?.selections ?? []).some((selection) => {
       if (selection.kind === Kind.FIELD) return selection.name.value === name;

@@ -9,6 +9,7 @@ import type { Viewer } from "../identity/viewer.js";
 import {
   type CoreColumn,
   compileFilter,
+  type FilterNode,
   type FilterTarget,
   type Group,
   parseAdvancedFilter,
@@ -31,6 +32,8 @@ export type FilterQuery = {
   typeIds?: string[] | null | undefined;
   filters?: Record<string, string> | undefined;
   advancedFilter?: unknown;
+  /** An already-parsed filter (the typed graph's), ANDed with the others. */
+  predicate?: FilterNode | undefined;
 };
 
 /** The trash lists the latest deletions first. */
@@ -129,6 +132,7 @@ export class RecordQuery {
       const tree: Group = parseAdvancedFilter(q.advancedFilter, module.fields);
       where.push(compileFilter(tree));
     }
+    if (q.predicate) where.push(compileFilter(q.predicate));
     return where;
   }
 }

@@ -10,6 +10,7 @@ import { ConflictError, NotFoundError, UnprocessableError, ValidationError } fro
 import type { PrismaClient } from "../generated/prisma/client.js";
 import type { Viewer } from "../identity/viewer.js";
 import { parseInput } from "../validation.js";
+import type { FilterNode } from "./advanced-filter.js";
 import { applyFieldValues, fieldValidationError, isMultiValued } from "./field-values.js";
 import { displayFieldsOf, type ModuleDef, ModuleService, referencesOf } from "./modules.service.js";
 import {
@@ -87,6 +88,8 @@ export type ConnectionQuery = {
   typeIds?: string[] | null | undefined;
   orderBy?: Array<{ field: string; direction: SortDirection }> | null | undefined;
   trashed?: Trashed | null | undefined;
+  /** The typed graph's filter, already parsed (typed-filter.ts). */
+  predicate?: FilterNode | undefined;
 };
 
 export type RecordConnectionResult = {
@@ -98,6 +101,16 @@ export type RecordConnectionResult = {
     endCursor: string | null;
   };
   totalCount: () => Promise<number>;
+  /** count, and sum/avg/min/max of each numeric field, over the filtered set (not the page). */
+  aggregate: (fields: FieldDefinition[]) => Promise<Aggregates>;
+};
+
+export type Aggregates = {
+  count: number;
+  sum: Record<string, number | null>;
+  avg: Record<string, number | null>;
+  min: Record<string, number | null>;
+  max: Record<string, number | null>;
 };
 
 export type LinkedItem = {
@@ -124,6 +137,11 @@ export class RecordService {
 
   visibleTo(row: RecordRow, module: ModuleDef): boolean {
     return this.query.visibleTo(row, module);
+  }
+
+  /** What makes a record of `module` one the viewer may see: for filters through references. */
+  visibleRecords(module: ModuleDef): ReturnType<RecordQuery["base"]> {
+    return this.query.base(module, "exclude");
   }
 
   // -------------------------------------------------------------------------------------------
@@ -225,6 +243,7 @@ export class RecordService {
         counted ??= this.store.count(module.id, where);
         return counted;
       },
+      aggregate: (fields) => this.store.aggregate(where, fields),
     };
   }
 

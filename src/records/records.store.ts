@@ -2,9 +2,12 @@
 // the kernel's pg executor: one column list, rows typed as RecordRow. Every statement takes the
 // organisation; the predicates that decide visibility and filters come from records.query.ts.
 
-import { join, type Sql, type SqlPool, sql } from "../db/sql.js";
+import { join, raw, type Sql, type SqlPool, sql } from "../db/sql.js";
 import type { Prisma } from "../generated/prisma/client.js";
+import { targetExpression } from "./advanced-filter.js";
 import { recordTotals, rememberTotal, type TotalColumns, totalKey, totalSql } from "./record-totals.js";
+import type { FieldDefinition } from "./records.inputs.js";
+import type { Aggregates } from "./records.service.js";
 
 export type RecordRow = {
   id: string;
@@ -99,6 +102,25 @@ export class RecordStore {
     const row = await this.db.maybeOne<TotalColumns>(totalSql(moduleId, predicate, recordTotals.get(key)));
     rememberTotal(key, row);
     return row?._total ?? 0;
+  }
+
+  /** count, and sum/avg/min/max of each numeric field, of the records matching `where`. */
+  async aggregate(where: Prisma.Sql[], fields: FieldDefinition[]): Promise<Aggregates> {
+    const columns = fields.flatMap((field, i) => {
+      const value = targetExpression({ source: "field", slug: field.slug, kind: "number", field });
+      return ["sum", "avg", "min", "max"].map(
+        (fn) => sql`${raw(fn)}(${value})::float8 AS ${raw(`${fn}_${i}`)}`,
+      );
+    });
+    const row = await this.db.maybeOne<Record<string, number | null>>(
+      sql`SELECT ${join([sql`count(*)::int AS count`, ...columns], ", ")} FROM records r WHERE ${join(where, " AND ")}`,
+    );
+    const result: Aggregates = { count: Number(row?.count ?? 0), sum: {}, avg: {}, min: {}, max: {} };
+    fields.forEach((field, i) => {
+      for (const fn of ["sum", "avg", "min", "max"] as const)
+        result[fn][field.slug] = row?.[`${fn}_${i}`] ?? null;
+    });
+    return result;
   }
 
   /** One record of a module with its user names; `state` is the trash predicate. */
