@@ -117,6 +117,9 @@ function startTracing(env: Env): void {
       new FastifyOtelInstrumentation({
         registerOnInitialization: true,
         ignorePaths: (route) => untraced(route.url),
+        // The hooks that work before the handler (authentication, the idempotency claim, the
+        // input guard); the later ones' statements still nest under the request span.
+        instrumentHooks: ["onRequest", "preParsing", "preValidation", "preHandler"],
       }),
     ],
   });
