@@ -47,6 +47,7 @@ const ConfigSchema = z.object({
   GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(1).default(30),
   GRAPHQL_MAX_DOCUMENT_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(100_000),
   GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).max(1_000_000).default(5000),
+  GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(1).max(10_000).default(50),
   GRAPHQL_DOCUMENT_CACHE_ENTRIES: z.coerce.number().int().min(0).max(100_000).default(1000),
   GRAPHQL_DOCUMENT_CACHE_BYTES: z.coerce.number().int().min(0).default(32_000_000),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
@@ -118,6 +119,8 @@ export type Config = {
     /** Documents are refused before parsing above these (src/graphql/document-limits.ts). */
     maxDocumentBytes: number;
     maxTokens: number;
+    /** Most directives (`@include`, `@skip`…) in one operation, fragments counted once each. */
+    maxDirectives: number;
     /** Parsed documents kept for reuse: at most this many, and this many estimated heap bytes. */
     documentCache: { maxEntries: number; maxBytes: number };
   };
@@ -204,6 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxAliases: c.GRAPHQL_MAX_ALIASES,
       maxDocumentBytes: c.GRAPHQL_MAX_DOCUMENT_BYTES,
       maxTokens: c.GRAPHQL_MAX_TOKENS,
+      maxDirectives: c.GRAPHQL_MAX_DIRECTIVES,
       documentCache: {
         maxEntries: c.GRAPHQL_DOCUMENT_CACHE_ENTRIES,
         maxBytes: c.GRAPHQL_DOCUMENT_CACHE_BYTES,
