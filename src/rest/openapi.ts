@@ -7,6 +7,7 @@ import swaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance } from "fastify";
 import { jsonSchemaTransform, jsonSchemaTransformObject } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { finishDocument, type OpenApiDocument, withoutUnusedSchemas } from "./openapi-document.js";
 
 /** Documentation-only: each surface's error body (see src/rest/surfaces.ts for the shapes). */
 export const ErrorBody = z
@@ -26,8 +27,6 @@ export const ErrorBody = z
     }),
   ])
   .meta({ id: "Error" });
-
-type OpenApiDocument = { paths?: Record<string, unknown>; [key: string]: unknown };
 
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
@@ -71,7 +70,8 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       }
       return output;
     },
-    transformObject: jsonSchemaTransformObject,
+    // Valid OpenAPI 3.1 for validators and generators (src/rest/openapi-document.ts).
+    transformObject: (input) => finishDocument(jsonSchemaTransformObject(input) as OpenApiDocument) as never,
   });
   // Each UI in its own encapsulated scope: the plugin decorates its instance and cannot be
   // registered twice in one.
@@ -93,9 +93,9 @@ function publicApiOnly(document: OpenApiDocument): OpenApiDocument {
   const paths = Object.fromEntries(
     Object.entries(document.paths ?? {}).filter(([path]) => path.toLowerCase().startsWith("/api/")),
   );
-  return {
+  return withoutUnusedSchemas({
     ...document,
     info: { ...(document.info as object), title: "Public API (v1 and v2)" },
     paths,
-  };
+  });
 }

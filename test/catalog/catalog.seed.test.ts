@@ -57,11 +57,11 @@ describe("demo catalog", () => {
         .sort(),
     ).toEqual([
       "/api/v1/catalog/assets",
-      "/api/v1/catalog/assets/{*}",
-      "/api/v1/catalog/by-path/{*}",
+      "/api/v1/catalog/assets/{path}",
+      "/api/v1/catalog/by-path/{path}",
       "/api/v1/catalog/folders",
-      "/api/v1/catalog/folders/{*}",
-      "/api/v1/catalog/list/{*}",
+      "/api/v1/catalog/folders/{path}",
+      "/api/v1/catalog/list/{path}",
     ]);
   });
 });
