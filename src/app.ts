@@ -14,6 +14,7 @@ import { MalformedBodyError } from "./errors.js";
 import { registerExecRoutes } from "./exec/exec.rest.js";
 import { installExecEnvironment } from "./exec/exec-environment.js";
 import { GRAPHIQL_ASSET_PREFIX, graphiqlAssets } from "./graphql/graphiql.js";
+import { registerSchemaDocument } from "./graphql/schema-document.js";
 import { createGraphQLHandler } from "./graphql/yoga.js";
 import { registerUserRoutes } from "./identity/users.rest.js";
 import { registerV2UserRoutes } from "./identity/users.v2.rest.js";
@@ -173,6 +174,7 @@ export async function buildApp({ config, db, logger }: AppDependencies): Promise
   });
 
   const yoga = createGraphQLHandler(db.prisma, config, rateLimiter);
+  registerSchemaDocument(app, db.prisma);
   app.route({
     url: "/graphql",
     method: ["GET", "POST", "OPTIONS"],

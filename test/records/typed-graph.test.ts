@@ -1,5 +1,6 @@
 // The typed graph (issue 12, docs/graph.md): each organisation's modules as GraphQL types of
 // their own, on the demo modules (accounts, contacts, deals), through the real HTTP stack.
+import { buildSchema, type GraphQLObjectType } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createOrg,
@@ -82,6 +83,31 @@ describe("names and types", () => {
     const fragment = await q(`query { node(id: "x") { ... on Invoice { number } } }`);
     expect(fragment.body.data).toBeUndefined();
     expect(fragment.body.errors[0].message).toMatch(/Unknown type "Invoice"/);
+  });
+});
+
+describe("the schema document for codegen", () => {
+  it("GET /graphql/schema.graphql prints the caller's whole schema, typed types included", async () => {
+    const mine = await t.app.inject({
+      method: "GET",
+      url: "/graphql/schema.graphql",
+      headers: { authorization: `Bearer ${org.key}` },
+    });
+    expect(mine.statusCode).toBe(200);
+    expect(mine.headers["content-type"]).toMatch(/^text\/plain/);
+    const sdl = buildSchema(mine.body);
+    expect(sdl.getType("Contact")?.toString()).toBe("Contact");
+    expect(Object.keys((sdl.getType("Contact") as GraphQLObjectType).getFields())).toContain("dealValue");
+    expect(sdl.getQueryType()?.getFields().contacts).toBeDefined();
+    expect(sdl.getType("Invoice")).toBeUndefined();
+    const theirs = await t.app.inject({
+      method: "GET",
+      url: "/graphql/schema.graphql",
+      headers: { authorization: `Bearer ${other.key}` },
+    });
+    expect(buildSchema(theirs.body).getType("Contact")).toBeUndefined();
+    const anonymous = await t.app.inject({ method: "GET", url: "/graphql/schema.graphql" });
+    expect(anonymous.statusCode).toBe(401);
   });
 });
 
