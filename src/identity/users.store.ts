@@ -6,6 +6,9 @@ import { empty, join, type Prisma, raw, type Sql, sql } from "../db/sql.js";
 import { NOT_DELETED_OVER_SCIM } from "../scim/scim.visibility.js";
 import { offsetPage } from "./paging.store.js";
 
+/** One of a user's SCIM e-mail addresses (RFC 7643 §4.1.2), as stored. */
+export type ScimEmail = { value: string; type?: string; display?: string; primary?: true };
+
 export type User = {
   id: string;
   organizationId: string;
@@ -24,6 +27,8 @@ export type User = {
   scimRoles: string[];
   /** The SCIM enterprise extension as last provisioned (a JSON object), or null. */
   scimEnterprise: unknown;
+  /** Every SCIM e-mail as last provisioned (the primary's value is `email`), or null: `email` only. */
+  scimEmails: ScimEmail[] | null;
   /** Bumped by every change; SCIM's ETag. */
   version: number;
 };
@@ -31,7 +36,7 @@ export type User = {
 /** The columns of `users u`, in the order UserRow lists them. */
 export const USER_COLUMNS = raw(
   "u.id, u.organization_id, u.email, u.display_name, u.role, u.active, u.created_at, u.updated_at, " +
-    "u.external_id, u.user_name, u.given_name, u.family_name, u.scim_roles, u.scim_enterprise, u.version",
+    "u.external_id, u.user_name, u.given_name, u.family_name, u.scim_roles, u.scim_enterprise, u.scim_emails, u.version",
 );
 
 export type UserRow = {
@@ -49,6 +54,7 @@ export type UserRow = {
   family_name: string | null;
   scim_roles: string[] | null;
   scim_enterprise: unknown;
+  scim_emails: ScimEmail[] | null;
   version: number;
 };
 
@@ -68,6 +74,7 @@ export function parseUser(row: UserRow): User {
     familyName: row.family_name,
     scimRoles: row.scim_roles ?? [],
     scimEnterprise: row.scim_enterprise ?? null,
+    scimEmails: Array.isArray(row.scim_emails) ? row.scim_emails : null,
     version: Number(row.version),
   };
 }
@@ -84,6 +91,7 @@ export type UserColumns = {
   familyName: string | null;
   scimRoles: string[];
   scimEnterprise: Record<string, unknown> | null;
+  scimEmails: ScimEmail[] | null;
 };
 
 const COLUMN_OF: { [K in keyof UserColumns]: string } = {
@@ -97,10 +105,12 @@ const COLUMN_OF: { [K in keyof UserColumns]: string } = {
   familyName: "family_name",
   scimRoles: "scim_roles",
   scimEnterprise: "scim_enterprise",
+  scimEmails: "scim_emails",
 };
 
 function columnValue<K extends keyof UserColumns>(key: K, value: UserColumns[K]): Prisma.Sql {
-  if (key === "scimEnterprise") return value === null ? sql`NULL` : sql`${JSON.stringify(value)}::jsonb`;
+  if (key === "scimEnterprise" || key === "scimEmails")
+    return value === null ? sql`NULL` : sql`${JSON.stringify(value)}::jsonb`;
   if (key === "scimRoles") return sql`${value}::text[]`;
   return sql`${value}`;
 }
@@ -159,12 +169,12 @@ export class UserStore {
   ) {
     const row = await this.db.maybeOne<UserRow>(
       sql`INSERT INTO users AS u (id, organization_id, email, display_name, role, active, external_id,
-          user_name, given_name, family_name, scim_roles, scim_enterprise, updated_at)
+          user_name, given_name, family_name, scim_roles, scim_enterprise, scim_emails, updated_at)
         VALUES (${randomUUID()}::uuid, ${organizationId}::uuid, ${columns.email}, ${columns.displayName},
           ${columns.role ?? "member"}, ${columns.active ?? true}, ${columns.externalId ?? null},
           ${columns.userName ?? null}, ${columns.givenName ?? null}, ${columns.familyName ?? null},
           ${columnValue("scimRoles", columns.scimRoles ?? [])}, ${columnValue("scimEnterprise", columns.scimEnterprise ?? null)},
-          now())
+          ${columnValue("scimEmails", columns.scimEmails ?? null)}, now())
         RETURNING ${USER_COLUMNS}`,
       { name: "users.insert" },
     );
@@ -224,6 +234,34 @@ export class UserStore {
       take,
     });
     return { items: rows.map(parseUser), total };
+  }
+
+  /**
+   * The last `take` users in creation order (the external id filter when given), in that order,
+   * with the total: one statement, read backwards from the end (GraphQL's `last` without
+   * `before`, where an offset cannot be known before counting).
+   */
+  async pageFromEnd(
+    organizationId: string,
+    filter: { externalId?: string | undefined },
+    take: number,
+  ): Promise<{ items: User[]; total: number }> {
+    const where = join(
+      [
+        sql`u.organization_id = ${organizationId}::uuid`,
+        ...(filter.externalId !== undefined ? [sql`u.external_id = ${filter.externalId}`] : []),
+      ],
+      " AND ",
+    );
+    const { rows, total } = await offsetPage<UserRow>(this.db, {
+      select: USER_COLUMNS,
+      from: sql`users u`,
+      where,
+      orderBy: sql`u.created_at DESC, u.id DESC`,
+      skip: 0,
+      take,
+    });
+    return { items: rows.map(parseUser).reverse(), total };
   }
 
   /**

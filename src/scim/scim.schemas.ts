@@ -142,7 +142,7 @@ const USER_SCHEMA: SchemaDef = {
     }),
     complex(
       "emails",
-      "E-mail addresses. Only the primary one is kept.",
+      "E-mail addresses, all kept; the primary one is the user's e-mail.",
       multiValuedMember("The e-mail address.", []).map((a) =>
         a.name === "type" ? { ...a, canonicalValues: ["work", "home", "other"] } : a,
       ),

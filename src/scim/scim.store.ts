@@ -67,7 +67,9 @@ export function narrowUsers(filter: CompiledFilter): Prisma.Sql | undefined {
       case "userName":
         return sql`(lower(u.user_name) = lower(${value}::text) OR (u.user_name IS NULL AND lower(u.email) = lower(${value}::text)))`;
       case "emails.value":
-        return sql`lower(u.email) = lower(${value}::text)`;
+        // The primary address is `email`; the others are in scim_emails, stored lower-cased.
+        return sql`(lower(u.email) = lower(${value}::text)
+          OR u.scim_emails @> jsonb_build_array(jsonb_build_object('value', lower(${value}::text))))`;
       case "displayName":
         return sql`lower(u.display_name) = lower(${value}::text)`;
       case "name.givenName":

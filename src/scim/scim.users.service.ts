@@ -9,7 +9,7 @@ import { ConflictError, NotFoundError } from "../errors.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { ApiKeyStore } from "../identity/api-keys.store.js";
 import { GroupStore } from "../identity/groups.store.js";
-import { type User, UserStore } from "../identity/users.store.js";
+import { type ScimEmail, type User, UserStore } from "../identity/users.store.js";
 import type { Viewer } from "../identity/viewer.js";
 import {
   compileFilterText,
@@ -47,6 +47,8 @@ export type UserFields = {
   familyName: string | null;
   scimRoles: string[];
   scimEnterprise: Record<string, unknown> | null;
+  /** Every address, the primary one marked; null when only `email` was given (or none at all). */
+  scimEmails: ScimEmail[] | null;
 };
 
 export type Page = { total: number; resources: ScimDocument[] };
@@ -69,7 +71,7 @@ export function userDocument(user: User, groups: GroupRef[], base: string): Scim
     ...(user.externalId !== null ? { externalId: user.externalId } : {}),
     userName: user.userName ?? user.email,
     active: user.active,
-    emails: [{ value: user.email, type: "work", primary: true }],
+    emails: emailList(user.email, user.scimEmails),
     ...(formatted ? { name } : {}),
     displayName: user.displayName,
     ...(user.scimRoles.length > 0 ? { roles: user.scimRoles.map((value) => ({ value })) } : {}),
@@ -88,6 +90,27 @@ export function userDocument(user: User, groups: GroupRef[], base: string): Scim
       version: etagOf(user.version),
     },
   };
+}
+
+/**
+ * Every address the user has, in the order provisioned; the primary one's value is `email`
+ * (which /v1/users and the graph may change too), its type "work" unless one was given, so
+ * Entra ID's `emails[type eq "work"]` paths address it. Keys in one order (JSONB reorders
+ * them), so two lists compare as JSON.
+ */
+function emailList(email: string, stored: ScimEmail[] | null): ScimEmail[] {
+  const entry = (e: ScimEmail): ScimEmail => ({
+    value: e.value,
+    ...(e.type !== undefined ? { type: e.type } : {}),
+    ...(e.display !== undefined ? { display: e.display } : {}),
+    ...(e.primary ? { primary: true as const } : {}),
+  });
+  const list = stored ?? [];
+  const marked = list.find((e) => e.primary);
+  const primary = entry({ ...marked, value: email, type: marked?.type ?? "work", primary: true });
+  const other = (e: ScimEmail) => (e.value === email ? [] : [entry(e)]);
+  if (!marked) return [primary, ...list.flatMap(other)];
+  return list.flatMap((e) => (e.primary ? [primary] : other(e)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -118,23 +141,50 @@ export function booleanOf(value: unknown, name: string): boolean | undefined {
   throw invalid(`${name} must be true or false`);
 }
 
-function primaryEmail(value: unknown): string | null {
-  if (value === undefined || value === null) return null;
+/** At most this many addresses per user (RFC 7643 sets no limit; a row should stay small). */
+const MAX_EMAILS = 50;
+
+/**
+ * All addresses (RFC 7644 §3.5.2.1: an `add` to a multi-valued attribute appends), lower-cased,
+ * each value once; the primary is the one marked `primary`, else the `work` one, else the first.
+ */
+function emailsFrom(value: unknown): ScimEmail[] {
+  if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw invalid("emails must be an array");
+  if (value.length > MAX_EMAILS) throw invalid(`emails: at most ${MAX_EMAILS} addresses`);
   const emails = value.map((item, index) => {
     if (!isObject(item)) throw invalid(`emails[${index}] must be an object`);
+    const address = optionalString(getKey(item, "value"), `emails[${index}].value`, 320);
+    if (address !== null && !EMAIL.test(address))
+      throw invalid(`emails: "${address}" is not an e-mail address`);
+    if (address?.toLowerCase().endsWith(DELETED_EMAIL_DOMAIN))
+      throw invalid(`emails: "${address}" is reserved`);
     return {
-      value: optionalString(getKey(item, "value"), `emails[${index}].value`, 320),
-      type: getKey(item, "type"),
+      value: address?.toLowerCase() ?? null,
+      type: optionalString(getKey(item, "type"), `emails[${index}].type`, 64),
+      display: optionalString(getKey(item, "display"), `emails[${index}].display`, 320),
       primary: booleanOf(getKey(item, "primary"), `emails[${index}].primary`) ?? false,
     };
   });
-  const usable = emails.filter((e) => e.value !== null);
+  const usable = emails.filter((e): e is typeof e & { value: string } => e.value !== null);
   const chosen =
-    usable.find((e) => e.primary) ??
-    usable.find((e) => typeof e.type === "string" && e.type.toLowerCase() === "work") ??
-    usable[0];
-  return chosen?.value ?? null;
+    usable.find((e) => e.primary) ?? usable.find((e) => e.type?.toLowerCase() === "work") ?? usable[0];
+  const seen = new Set<string>();
+  const out: ScimEmail[] = [];
+  for (const email of usable) {
+    if (seen.has(email.value)) continue;
+    seen.add(email.value);
+    const primary = email.value === chosen?.value;
+    // The primary's type and display are the chosen entry's (a duplicate may come first).
+    const from = primary && chosen ? chosen : email;
+    out.push({
+      value: email.value,
+      ...(from.type !== null ? { type: from.type } : {}),
+      ...(from.display !== null ? { display: from.display } : {}),
+      ...(primary ? { primary: true as const } : {}),
+    });
+  }
+  return out;
 }
 
 function rolesOf(value: unknown): string[] {
@@ -183,15 +233,16 @@ export function userFields(doc: unknown, current: User | null): UserFields {
     optionalString(getKey(doc, "displayName"), "displayName", 256) ??
     formatted ??
     ([givenName, familyName].filter((part) => part).join(" ") || userName);
-  let email = primaryEmail(getKey(doc, "emails"));
-  if (email === null && EMAIL.test(userName)) email = userName;
+  const emails = emailsFrom(getKey(doc, "emails"));
+  let email = emails.find((e) => e.primary)?.value ?? null;
+  if (email === null && EMAIL.test(userName)) email = userName.toLowerCase();
   if (email === null)
     throw invalid("emails: a user needs an e-mail address (or an e-mail address as userName)");
-  if (!EMAIL.test(email)) throw invalid(`emails: "${email}" is not an e-mail address`);
-  if (email.toLowerCase().endsWith(DELETED_EMAIL_DOMAIN)) throw invalid(`emails: "${email}" is reserved`);
+  if (email.endsWith(DELETED_EMAIL_DOMAIN)) throw invalid(`emails: "${email}" is reserved`);
   return {
     userName,
-    email: email.toLowerCase(),
+    email,
+    scimEmails: emails.length > 0 ? emails : null,
     displayName,
     active: booleanOf(getKey(doc, "active"), "active") ?? current?.active ?? true,
     externalId: optionalString(getKey(doc, "externalId"), "externalId", 255),
@@ -220,7 +271,9 @@ function unchanged(user: User, fields: UserFields): boolean {
     user.givenName === fields.givenName &&
     user.familyName === fields.familyName &&
     JSON.stringify(user.scimRoles) === JSON.stringify(fields.scimRoles) &&
-    JSON.stringify(user.scimEnterprise ?? null) === JSON.stringify(fields.scimEnterprise)
+    JSON.stringify(user.scimEnterprise ?? null) === JSON.stringify(fields.scimEnterprise) &&
+    JSON.stringify(emailList(user.email, user.scimEmails)) ===
+      JSON.stringify(emailList(fields.email, fields.scimEmails))
   );
 }
 
@@ -341,6 +394,7 @@ export class ScimUserService {
       await new UserStore(tx).update(this.organizationId, user.id, {
         active: false,
         email: `${user.id}${DELETED_EMAIL_DOMAIN}`,
+        scimEmails: null,
         userName: null,
         externalId: null,
       });

@@ -390,7 +390,9 @@ describe("filters", () => {
     ['emails eq "BEN@filters.example"', ["ben"]],
     ['emails[type eq "work" and value sw "ann"]', ["ann"]],
     ['emails[value ew "home.example"]', ["cy"]],
-    ['emails[type eq "home"]', []],
+    // cy's only address was sent as type "home": the type is kept as sent
+    ['emails[type eq "home"]', ["cy"]],
+    ['emails[type eq "work"]', ["ann", "ben", "owner"]],
     ["emails[primary eq true] and active eq false", ["ben"]],
     ['displayName eq "benjamin"', ["ben"]],
     ['name.givenName eq "ann" or name.familyName eq "young"', ["ann", "cy"]],
@@ -472,17 +474,25 @@ describe("creating", () => {
     expect(bare.emails).toEqual([{ value: "bare@example.com", type: "work", primary: true }]);
   });
 
-  it("keeps the primary e-mail only (or the work one, or the first)", async () => {
+  it("keeps every e-mail; the primary one (or the work one, or the first) is the user's e-mail", async () => {
     const created = await create(
       user("many-emails", {
         emails: [
           { value: "home@many.example", type: "home" },
-          { value: "work@many.example", type: "work" },
+          { value: "Work@Many.example", type: "work" },
           { value: "primary@many.example", type: "other", primary: "True" },
+          { value: "HOME@many.example", type: "home" },
         ],
       }),
     );
-    expect(created.emails).toEqual([{ value: "primary@many.example", type: "work", primary: true }]);
+    expect(created.emails).toEqual([
+      { value: "home@many.example", type: "home" },
+      { value: "work@many.example", type: "work" },
+      { value: "primary@many.example", type: "other", primary: true },
+    ]);
+    expect((await scim.get(`/Users/${created.id}`)).body.emails).toEqual(created.emails);
+    const row = await t.prisma.user.findUniqueOrThrow({ where: { id: created.id } });
+    expect(row.email).toBe("primary@many.example");
     const work = await create(
       user("work-email", {
         emails: [
@@ -491,7 +501,10 @@ describe("creating", () => {
         ],
       }),
     );
-    expect(work.emails[0].value).toBe("w@work-email.example");
+    expect(work.emails).toEqual([
+      { value: "h@work-email.example", type: "home" },
+      { value: "w@work-email.example", type: "work", primary: true },
+    ]);
   });
 
   it("409 uniqueness for a taken userName (case-insensitively), e-mail or externalId", async () => {
@@ -680,7 +693,105 @@ describe("PATCH", () => {
     const primary = await patched(created.id, [
       { op: "add", path: "emails", value: [{ value: "home@mail.example", type: "home", primary: true }] },
     ]);
-    expect(primary.emails).toEqual([{ value: "home@mail.example", type: "work", primary: true }]);
+    // The added primary clears `primary` on the other address, which stays (RFC 7644 §3.5.2.1).
+    expect(primary.emails).toEqual([
+      { value: "again@mail.example", type: "work" },
+      { value: "home@mail.example", type: "home", primary: true },
+    ]);
+    expect((await t.prisma.user.findUniqueOrThrow({ where: { id: created.id } })).email).toBe(
+      "home@mail.example",
+    );
+  });
+
+  it("an add of a second e-mail appends it; the primary stays the user's e-mail; GET and filters see both", async () => {
+    const created = await create(
+      user("two-mails@example.com", { emails: [{ value: "one@two.example", primary: true }] }),
+    );
+    const added = await patched(created.id, [
+      { op: "add", path: "emails", value: [{ value: "Second@Two.example", type: "home" }] },
+    ]);
+    expect(added.emails).toEqual([
+      { value: "one@two.example", type: "work", primary: true },
+      { value: "second@two.example", type: "home" },
+    ]);
+    expect(added.meta.version).toBe('W/"2"');
+    const read = await scim.get(`/Users/${created.id}`);
+    expect(read.body.emails).toEqual(added.emails);
+    expect((await t.prisma.user.findUniqueOrThrow({ where: { id: created.id } })).email).toBe(
+      "one@two.example",
+    );
+    // Both addresses find the user, through SQL narrowing and in-memory evaluation alike.
+    for (const filter of [
+      'emails.value eq "second@two.example"',
+      'emails[value eq "SECOND@two.example"]',
+      'emails[type eq "home" and value ew "@two.example"]',
+      'emails.value eq "one@two.example"',
+    ]) {
+      const listed = await scim.list("Users", { filter });
+      expect(
+        listed.body.Resources.map((u: Json) => u.id),
+        filter,
+      ).toEqual([created.id]);
+    }
+    // Adding it again merges (compared by value), never duplicates.
+    const again = await patched(created.id, [
+      { op: "add", path: "emails", value: [{ value: "second@two.example", type: "home" }] },
+    ]);
+    expect(again.emails).toHaveLength(2);
+    expect(again.meta.version).toBe('W/"2"');
+    // A third, path-less add (Okta's form) appends too.
+    const third = await patched(created.id, [
+      { op: "add", value: { emails: [{ value: "third@two.example", type: "other" }] } },
+    ]);
+    expect(third.emails.map((e: Json) => e.value)).toEqual([
+      "one@two.example",
+      "second@two.example",
+      "third@two.example",
+    ]);
+    // replace of one value by filter changes that one only
+    const replaced = await patched(created.id, [
+      { op: "replace", path: 'emails[type eq "home"].value', value: "second-new@two.example" },
+    ]);
+    expect(replaced.emails).toEqual([
+      { value: "one@two.example", type: "work", primary: true },
+      { value: "second-new@two.example", type: "home" },
+      { value: "third@two.example", type: "other" },
+    ]);
+    // remove by filter removes that one only
+    const removed = await patched(created.id, [
+      { op: "remove", path: 'emails[value eq "third@two.example"]' },
+    ]);
+    expect(removed.emails.map((e: Json) => e.value)).toEqual(["one@two.example", "second-new@two.example"]);
+    expect(
+      (await scim.list("Users", { filter: 'emails.value eq "third@two.example"' })).body.totalResults,
+    ).toBe(0);
+    // removing the primary makes the remaining address the primary and the user's e-mail
+    const noPrimary = await patched(created.id, [{ op: "remove", path: "emails[primary eq true]" }]);
+    expect(noPrimary.emails).toEqual([{ value: "second-new@two.example", type: "home", primary: true }]);
+    expect((await t.prisma.user.findUniqueOrThrow({ where: { id: created.id } })).email).toBe(
+      "second-new@two.example",
+    );
+    // replace of the whole attribute replaces every address
+    const whole = await patched(created.id, [
+      { op: "replace", path: "emails", value: [{ value: "only@two.example", type: "work", primary: true }] },
+    ]);
+    expect(whole.emails).toEqual([{ value: "only@two.example", type: "work", primary: true }]);
+    // PUT without emails falls back to the userName, as on create
+    const put = await scim.put(`/Users/${created.id}`, user("two-mails@example.com"));
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    expect(put.body.emails).toEqual([{ value: "two-mails@example.com", type: "work", primary: true }]);
+  });
+
+  it("400 invalidValue for a second e-mail that is no address; nothing changes", async () => {
+    const created = await create(user("bad-second@example.com"));
+    expectScimError(
+      await scim.patch(`/Users/${created.id}`, [{ op: "add", path: "emails", value: [{ value: "nope" }] }]),
+      400,
+      "invalidValue",
+    );
+    expect((await scim.get(`/Users/${created.id}`)).body.emails).toEqual([
+      { value: "bad-second@example.com", type: "work", primary: true },
+    ]);
   });
 
   it("adds, replaces and removes enterprise attributes; a bare manager id becomes {value}", async () => {
