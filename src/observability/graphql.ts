@@ -4,7 +4,7 @@
 // (src/graphql/jit.ts), which replaces the execute function but not the hooks around it.
 // - gateway_graphql_operations_total{operation,type,outcome}: outcome "success" (no errors),
 //   "error" (executed, with errors), "rejected" (refused before or instead of execution: a
-//   syntax error, validation, a limit, the rate limiter);
+//   syntax error, validation, a limit, the rate limiter, a failed authentication);
 // - gateway_graphql_phase_duration_seconds{phase,operation}: parse (cache lookups included),
 //   validate, execute (the onExecute hooks included: cost limit, rate limit, audit);
 // - the document cache's hits and misses (a miss is a document actually parsed; a syntax error
@@ -56,7 +56,16 @@ export function useObservability(metrics: Metrics = processMetrics): Plugin {
   // Parsing is synchronous: nothing can run between the two.
   let parseReported = false;
 
+  // Operations validated, by context: when building the context fails (authentication, in
+  // src/graphql/yoga.ts), the operation is counted as rejected under its name.
+  const validated = new WeakMap<object, OperationInfo>();
+
   const plugin: Plugin = {
+    onPluginInit({ registerContextErrorHandler }) {
+      registerContextErrorHandler(({ context }) => {
+        count(validated.get(context) ?? UNPARSED, "rejected");
+      });
+    },
     onParse({ context }) {
       const started = performance.now();
       return ({ result }) => {
@@ -87,7 +96,10 @@ export function useObservability(metrics: Metrics = processMetrics): Plugin {
           ?.operationName;
         const info = infoOf(params.documentAST, operationName);
         observe("validate", info, started);
-        if (valid) return;
+        if (valid) {
+          validated.set(context, info);
+          return;
+        }
         count(info, "rejected");
         if (tracer)
           trace.getActiveSpan()?.setStatus({ code: SpanStatusCode.ERROR, message: "invalid document" });

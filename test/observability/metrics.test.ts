@@ -115,6 +115,12 @@ describe("scraped after traffic", () => {
       const syntax = await gql(t.app, acme.key, "query { projects(");
       expect(syntax.body.errors?.length).toBeGreaterThan(0);
     }
+    const unauthenticated = await gql(
+      t.app,
+      "gwk_not_a_key",
+      "query MeteredAnonymous { projects(first: 1) { totalCount } }",
+    );
+    expect(unauthenticated.body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
     const longName = `Q${"x".repeat(200)}`;
     expect(
       (await gql(t.app, acme.key, `query ${longName} { projects(first: 1) { totalCount } }`)).status,
@@ -138,7 +144,7 @@ describe("scraped after traffic", () => {
     ).toBe(1);
     expect(delta(requests, { surface: "entities", route: "/v1/entities", status: "429" })).toBe(1);
     expect(delta(requests, { route: "(unmatched)", status: "404" })).toBe(1);
-    expect(delta(requests, { surface: "graphql", route: "/graphql", method: "POST" })).toBe(6);
+    expect(delta(requests, { surface: "graphql", route: "/graphql", method: "POST" })).toBe(7);
     expect(
       delta("gateway_http_request_duration_seconds_bucket", {
         route: "/v1/entities",
@@ -160,6 +166,8 @@ describe("scraped after traffic", () => {
     expect(delta(operations, { operation: "MeteredProjects", type: "query", outcome: "success" })).toBe(2);
     expect(delta(operations, { operation: "MeteredInvalid", type: "query", outcome: "rejected" })).toBe(1);
     expect(delta(operations, { operation: "(unparsed)", outcome: "rejected" })).toBe(2);
+    expect(delta(operations, { operation: "MeteredAnonymous", type: "query", outcome: "rejected" })).toBe(1);
+    expect(delta(operations, { operation: "MeteredAnonymous", outcome: "success" })).toBe(0);
     for (const phase of ["parse", "validate", "execute"]) {
       expect(
         delta("gateway_graphql_phase_duration_seconds_count", { phase, operation: "MeteredProjects" }),
@@ -172,12 +180,8 @@ describe("scraped after traffic", () => {
 
     // Caches: the repeated documents were hits (the query and the syntax error); the others,
     // misses; credentials were found in the auth cache.
-    expect(
-      delta("gateway_cache_requests_total", { cache: "graphql_document", result: "hit" }),
-    ).toBeGreaterThanOrEqual(1);
-    expect(
-      delta("gateway_cache_requests_total", { cache: "graphql_document", result: "miss" }),
-    ).toBeGreaterThanOrEqual(3);
+    expect(delta("gateway_cache_requests_total", { cache: "graphql_document", result: "hit" })).toBe(2);
+    expect(delta("gateway_cache_requests_total", { cache: "graphql_document", result: "miss" })).toBe(5);
     expect(delta("gateway_cache_requests_total", { cache: "auth", result: "hit" })).toBeGreaterThanOrEqual(1);
 
     // The database: statements by keyword, and the pool.
