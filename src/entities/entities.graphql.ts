@@ -2,7 +2,6 @@
 // REST filters, sort syntax and cursors.
 
 import { anyId, globalId } from "../db/ids.js";
-import { ValidationError } from "../errors.js";
 import { builder } from "../graphql/builder.js";
 import type { GraphQLContext } from "../graphql/context.js";
 import {
@@ -63,7 +62,8 @@ builder.queryFields((t) => ({
   entities: t.connection(
     {
       type: EntityRef,
-      description: "The organisation's entities. Forward pagination only (first/after).",
+      description:
+        "The organisation's entities, filtered and sorted as on REST. Pages forward (first/after) and backward (last/before); 25 when neither first nor last is given.",
       args: {
         type: t.arg.string(),
         createdAfter: t.arg({ type: "DateTime" }),
@@ -75,25 +75,22 @@ builder.queryFields((t) => ({
         }),
       },
       resolve: async (_root, args, ctx) => {
-        if (args.last != null || args.before != null) {
-          throw new ValidationError("Entities paginate forward only: use first and after", [
-            { field: args.last != null ? "last" : "before", message: "Is not supported" },
-          ]);
-        }
-        const page = await svc(ctx).list({
+        const page = await svc(ctx).connection({
           type: args.type ?? undefined,
           createdAfter: args.createdAfter ?? undefined,
           createdBefore: args.createdBefore ?? undefined,
           attributes: Object.fromEntries((args.attributes ?? []).map((a) => [a.key, a.value])),
           sort: args.sort ?? undefined,
-          limit: args.first ?? 25,
-          cursor: args.after ?? undefined,
+          first: args.first ?? (args.last == null ? 25 : undefined),
+          after: args.after ?? undefined,
+          last: args.last ?? undefined,
+          before: args.before ?? undefined,
         });
         const shape: EntityConnectionShape = {
           edges: page.rows.map((node, index) => ({ node, cursor: page.cursors[index] ?? "" })),
           pageInfo: {
-            hasNextPage: page.nextCursor !== null,
-            hasPreviousPage: args.after != null,
+            hasNextPage: page.hasNextPage,
+            hasPreviousPage: page.hasPreviousPage,
             startCursor: page.cursors[0] ?? null,
             endCursor: page.cursors.at(-1) ?? null,
           },

@@ -31,6 +31,23 @@ export type EntityPage = {
   nextCursor: string | null;
 };
 
+/** A Relay connection's page (GraphQL): rows in sort order with their cursors. */
+export type EntityConnectionPage = {
+  rows: Entity[];
+  cursors: string[];
+  total: number;
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+};
+
+/** The list's filters and sort with Relay's first/after/last/before instead of page/cursor. */
+export type EntityConnectionInput = Omit<EntityListInput, "limit" | "page" | "cursor"> & {
+  first?: number | undefined;
+  after?: string | undefined;
+  last?: number | undefined;
+  before?: string | undefined;
+};
+
 /** The body's problems are 422 on this surface; a query string's are 400 (docs/entities-projects.md). */
 export const BODY_INVALID = "The request body contains invalid data";
 
@@ -119,7 +136,7 @@ export class EntityService {
       createdBefore: query.createdBefore === undefined ? undefined : new Date(query.createdBefore),
       attributes: query.attributes,
       sort,
-      after: query.cursor === undefined ? undefined : decodeCursor(query.cursor, sort),
+      after: query.cursor === undefined ? undefined : decodeCursor(query.cursor, sort, "cursor"),
       limit: query.limit + 1,
       offset,
     });
@@ -133,6 +150,59 @@ export class EntityService {
       limit: query.limit,
       page: query.cursor === undefined ? (query.page ?? 1) : null,
       nextCursor: more ? (cursors.at(-1) ?? null) : null,
+    };
+  }
+
+  /**
+   * Relay's algorithm (GraphQL Cursor Connections, "Pagination algorithm"): the rows after
+   * `after` and before `before`, then the first `first` of them, then the last `last`. Edges are
+   * always in the sort's order. `last` without `first` reads the sort backwards from `before`
+   * (or from the end) with a LIMIT, so it costs what a forward page costs.
+   */
+  async connection(input: EntityConnectionInput): Promise<EntityConnectionPage> {
+    this.viewer.require("entities:read");
+    const { first, after, last, before, ...filters } = input;
+    const query = parseInput(EntityListInput, filters);
+    const sort = withTieBreaker(query.sort);
+    const backward = last !== undefined && first === undefined;
+    const limit = backward ? last : (first ?? query.limit);
+    const { rows, total } = await this.store.page({
+      organizationId: this.viewer.organization.id,
+      type: query.type,
+      createdAfter: query.createdAfter === undefined ? undefined : new Date(query.createdAfter),
+      createdBefore: query.createdBefore === undefined ? undefined : new Date(query.createdBefore),
+      attributes: query.attributes,
+      sort,
+      after: after === undefined ? undefined : decodeCursor(after, sort, "after"),
+      before: before === undefined ? undefined : decodeCursor(before, sort, "before"),
+      backward,
+      limit: limit + 1,
+      offset: 0,
+    });
+    const more = rows.length > limit;
+    let page = rows.slice(0, limit);
+    let hasNextPage: boolean;
+    let hasPreviousPage: boolean;
+    if (backward) {
+      page.reverse();
+      hasPreviousPage = more;
+      // Rows beyond `before` exist: the cursor's own row came from a page (the spec lets a
+      // server answer this cheaply); without `before` the page ends the list.
+      hasNextPage = before !== undefined;
+    } else {
+      hasNextPage = more;
+      hasPreviousPage = after !== undefined;
+      if (last !== undefined && page.length > last) {
+        page = page.slice(page.length - last);
+        hasPreviousPage = true;
+      }
+    }
+    return {
+      rows: page,
+      cursors: page.map((row) => encodeCursor(sort, row)),
+      total,
+      hasNextPage,
+      hasPreviousPage,
     };
   }
 
@@ -186,10 +256,11 @@ function encodeCursor(sort: SortKey[], row: Entity): string {
   return encodePayload({ s: sortSignature(sort), v: sort.map((key) => rowValue(key, row)) });
 }
 
-function decodeCursor(cursor: string, sort: SortKey[]): CursorValue[] {
+/** `field` names the argument in the error: REST's `cursor`, GraphQL's `after` or `before`. */
+function decodeCursor(cursor: string, sort: SortKey[], field: string): CursorValue[] {
   const invalid = () =>
-    new ValidationError("cursor: Is not a cursor of this query (its sort differs, or it was altered)", [
-      { field: "cursor", message: "Is not a cursor of this query (its sort differs, or it was altered)" },
+    new ValidationError(`${field}: Is not a cursor of this query (its sort differs, or it was altered)`, [
+      { field, message: "Is not a cursor of this query (its sort differs, or it was altered)" },
     ]);
   const parsed = decodePayload(cursor) as { s?: unknown; v?: unknown } | null | undefined;
   if (

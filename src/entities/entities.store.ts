@@ -56,6 +56,13 @@ export type EntityListQuery = {
   sort: SortKey[];
   /** The sort values of the row to continue after (cursor mode). */
   after?: CursorValue[] | undefined;
+  /** The sort values of the row the page must end before (GraphQL's `before`). */
+  before?: CursorValue[] | undefined;
+  /**
+   * Read the sort backwards: the rows nearest the end (or nearest `before`) come first, so a
+   * LIMIT keeps the last ones (GraphQL's `last`). Rows come back in that reversed order.
+   */
+  backward?: boolean | undefined;
   limit: number;
   offset: number;
 };
@@ -152,10 +159,17 @@ export class EntityStore {
       // ->> compares the attribute's text form: "5" matches 5, "true" matches true.
       conditions.push(sql`attributes ->> ${key}::text = ${value}::text`);
     }
-    const pageConditions =
-      query.after === undefined ? conditions : [...conditions, keysetAfter(query.sort, query.after)];
+    const pageConditions = [
+      ...conditions,
+      ...(query.after === undefined ? [] : [keyset(query.sort, query.after, "after")]),
+      ...(query.before === undefined ? [] : [keyset(query.sort, query.before, "before")]),
+    ];
+    // Backwards, every key's direction flips, so the row nearest the end comes first.
     const orderBy = join(
-      query.sort.map((key) => sql`${sortExpression(key)} ${raw(key.descending ? "DESC" : "ASC")}`),
+      query.sort.map(
+        (key) =>
+          sql`${sortExpression(key)} ${raw(key.descending !== Boolean(query.backward) ? "DESC" : "ASC")}`,
+      ),
       ", ",
     );
     const rows = await this.db.rows<EntityRow & { total: number }>(
@@ -190,13 +204,17 @@ function boundValue(key: SortKey, value: CursorValue): Sql {
   return sql`${value}::text`;
 }
 
-/** Rows strictly after the cursor in the sort order: (k1 > v1) OR (k1 = v1 AND k2 > v2) OR ... */
-function keysetAfter(sort: SortKey[], values: CursorValue[]): Sql {
+/**
+ * Rows strictly after (before) the cursor in the sort order:
+ * (k1 > v1) OR (k1 = v1 AND k2 > v2) OR ..., with < for descending keys (the other way before).
+ */
+function keyset(sort: SortKey[], values: CursorValue[], side: "after" | "before"): Sql {
   const alternatives = sort.map((key, index) => {
     const equal = sort
       .slice(0, index)
       .map((prior, i) => sql`${sortExpression(prior)} = ${boundValue(prior, values[i] ?? null)}`);
-    const beyond = sql`${sortExpression(key)} ${raw(key.descending ? "<" : ">")} ${boundValue(key, values[index] ?? null)}`;
+    const greater = key.descending === (side === "before");
+    const beyond = sql`${sortExpression(key)} ${raw(greater ? ">" : "<")} ${boundValue(key, values[index] ?? null)}`;
     return sql`(${join([...equal, beyond], " AND ")})`;
   });
   return alternatives.length > 0 ? sql`(${join(alternatives, " OR ")})` : empty;

@@ -1,10 +1,11 @@
 // Query.users and the user mutations (seed 002's GET /v1/users and PATCH /v1/users/{user_id}),
 // over UserService like the REST routes.
-import { resolveOffsetConnection } from "@pothos/plugin-relay";
+import { cursorToOffset, offsetToCursor, resolveOffsetConnection } from "@pothos/plugin-relay";
 import { anyId } from "../db/ids.js";
 import { builder } from "../graphql/builder.js";
 import { UserRef } from "./identity.graphql.js";
 import { RoleSchema } from "./identity.inputs.js";
+import type { User } from "./users.store.js";
 
 const UserRoleEnum = builder.enumType("UserRole", {
   values: Object.fromEntries(RoleSchema.options.map((role) => [role.toUpperCase(), { value: role }])),
@@ -15,6 +16,31 @@ function userIdOf(id: string | number): string {
   return anyId(id, "User") ?? String(id);
 }
 
+/**
+ * The connection of the list's last users, with the offset cursors resolveOffsetConnection makes
+ * (so they page on either way); rows at or before `after` are left out (Relay's algorithm applies
+ * both cursors before `last`).
+ */
+function lastUsers(tail: { items: User[]; total: number }, last: number, after: string | null) {
+  const start = tail.total - tail.items.length;
+  const afterOffset = after === null ? -1 : cursorToOffset(after);
+  const edges = tail.items
+    .map((node, index) => ({ node, cursor: offsetToCursor(start + index), offset: start + index }))
+    .filter((edge) => edge.offset > afterOffset)
+    .map(({ node, cursor }) => ({ node, cursor }));
+  return {
+    edges,
+    totalCount: tail.total,
+    pageInfo: {
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+      // Relay: more rows after `after` than `last` asked for.
+      hasPreviousPage: tail.total - (afterOffset + 1) > last,
+      hasNextPage: false,
+    },
+  };
+}
+
 builder.queryFields((t) => ({
   users: t.connection(
     {
@@ -22,13 +48,16 @@ builder.queryFields((t) => ({
       description: "The organisation's users in creation order (requires users:read).",
       args: { externalId: t.arg.string() },
       resolve: async (_root, args, ctx) => {
+        const filter = { externalId: args.externalId ?? undefined };
+        // `last` without `before` (or `first`) ends at the list's end, whose offset only a count
+        // knows: read the end backwards instead, in one statement.
+        if (args.last != null && args.before == null && args.first == null) {
+          const tail = await ctx.services.users.tail(filter, args.last);
+          return lastUsers(tail, args.last, args.after ?? null);
+        }
         let total = 0;
         const connection = await resolveOffsetConnection({ args }, async ({ offset, limit }) => {
-          const slice = await ctx.services.users.slice(
-            { externalId: args.externalId ?? undefined },
-            offset,
-            limit,
-          );
+          const slice = await ctx.services.users.slice(filter, offset, limit);
           total = slice.total;
           return slice.items;
         });

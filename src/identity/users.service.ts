@@ -125,6 +125,12 @@ export class UserService {
     return this.users.page(this.organizationId, { externalId: filter.externalId }, skip, take);
   }
 
+  /** The last `take` users in creation order matching `filter`, with their total (GraphQL's `last`). */
+  async tail(filter: UserFilter, take: number): Promise<{ items: User[]; total: number }> {
+    this.viewer.require("users:read");
+    return this.users.pageFromEnd(this.organizationId, { externalId: filter.externalId }, take);
+  }
+
   async updateRole(id: string, role: Role): Promise<User> {
     this.viewer.require("users:write");
     return this.update(id, { role: parseInput(RoleSchema, role, "role") });
