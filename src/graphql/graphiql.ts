@@ -84,12 +84,33 @@ export const DEFAULT_QUERY = `# Welcome! Every request needs an API key: open "H
 #   {"Authorization": "Bearer <your key>"}
 # The demo organisation's key is printed when the server first starts
 # (or is BOOTSTRAP_API_KEY). Press the run button or Ctrl-Enter.
+#
+# Each module is a type of its own (docs/graph.md): contacts, their account,
+# and that account's deals, with typed filters and ordering. Autocompletion
+# (Ctrl-Space) shows your organisation's fields once the key is set.
 
-query Viewer {
+query ContactsWithTheirAccountsDeals {
+  contacts(first: 5, orderBy: [{ field: NAME, direction: ASC }]) {
+    totalCount
+    edges {
+      node {
+        name
+        email
+        status
+        account {
+          name
+          industry
+          dealsByAccount(first: 5) {
+            aggregate { count sum { amount } }
+            edges { node { name amount stage } }
+          }
+        }
+      }
+    }
+  }
   viewer {
-    organization { id name }
-    user { id displayName email role }
-    scopes
+    organization { name }
+    user { displayName }
   }
 }
 `;
