@@ -141,6 +141,23 @@ describe("reading", () => {
       account: { name: "Acme Corporation", industry: "TECHNOLOGY", annualRevenue: 120000000 },
     });
     expect(john.createdBy.email).toBeTruthy();
+    expect(john.owner.email).toBeTruthy();
+    expect(john.phone).toBe("+1 (555) 010-000");
+    expect(john.doNotCall).toBeNull();
+    expect(john.account.website).toBe("https://acme.example");
+    expect(john.account.segment).toBe("ENTERPRISE");
+    expect(john.labelIds).toEqual(["lbl_vip"]);
+    const won = await q(
+      `{ deals(filter: { stage: { eq: WON } }) { edges { node { closedAt closeDate relatedContacts { totalCount edges { node { name } } } } } } }`,
+    );
+    expect(won.body.data.deals.edges[0].node).toEqual({
+      closedAt: "2024-02-15T10:00:00.000Z",
+      closeDate: "2024-03-31",
+      relatedContacts: {
+        totalCount: 2,
+        edges: [{ node: { name: "Bob Wilson" } }, { node: { name: "Carol Martinez" } }],
+      },
+    });
     expect(decodeGlobalId(john.id)).toEqual({ type: "Record", id: john.recordId.slice(4) });
     expect(john.account.dealsByAccount.totalCount).toBe(1);
     expect(john.account.dealsByAccount.edges[0].node).toEqual({
