@@ -13,7 +13,11 @@ const ResultBody = z
   .object({
     result: z.object({
       columns: z.array(z.object({ name: z.string(), type: z.string() })),
-      data: z.array(z.array(z.unknown())),
+      data: z
+        .array(z.array(z.unknown()))
+        .describe(
+          "Rows, each an array in column order; one JSON type per column: BIGINT and DECIMAL as exact strings, TIMESTAMP_TZ in UTC (docs/semantic.md, Value types)",
+        ),
     }),
     stats: z.object({ started_at: z.string(), finished_at: z.string(), duration_ms: z.number() }),
   })
