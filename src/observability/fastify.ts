@@ -19,6 +19,8 @@ import { tracingState } from "./tracing-state.js";
 /** Requests that matched no route: their URLs are never labels. */
 const UNMATCHED = "(unmatched)";
 const STATUS_TEXT = Array.from({ length: 600 }, (_, status) => String(status));
+/** One source for every app of the process (the counts are the process's): added once. */
+const authCacheStats = () => AuthCache.stats;
 
 export class MetricsTokenError extends AppError {
   constructor() {
@@ -56,7 +58,7 @@ export function installObservability(
   const stopTimings = db.observeStatementTimings((text, seconds, failed) => {
     metrics.statements.series(statementOperation(text), failed ? "error" : "ok").observe(seconds);
   });
-  metrics.addCache("auth", () => AuthCache.stats);
+  metrics.addCache("auth", authCacheStats);
 
   let listener: http.Server | undefined;
   if (config.metrics.port !== undefined) {

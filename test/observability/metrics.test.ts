@@ -293,6 +293,24 @@ describe("protection", () => {
     }
   });
 
+  it("a second app in the process does not count the process-wide auth cache twice", async () => {
+    const org = await createOrg(t.prisma, "Twice");
+    const other = await appWith({});
+    try {
+      const read = () => t.app.inject({ method: "GET", url: "/v1/entities", headers: bearer(org.key) });
+      const hits = async () => {
+        const scraped = await t.app.inject({ method: "GET", url: "/metrics", headers: bearer(TOKEN) });
+        return value(parse(scraped.body), "gateway_cache_requests_total", { cache: "auth", result: "hit" });
+      };
+      expect((await read()).statusCode).toBe(200);
+      const before = await hits();
+      expect((await read()).statusCode).toBe(200);
+      expect((await hits()) - before).toBe(1);
+    } finally {
+      await other.close();
+    }
+  });
+
   it("METRICS_PORT may not be PORT, and a short METRICS_TOKEN is refused without being shown", () => {
     expect(() => loadConfig({ PORT: "4100", METRICS_PORT: "4100" })).toThrow(
       /METRICS_PORT: must differ from PORT/,
