@@ -23,6 +23,14 @@ export type ApiVersion = keyof typeof ACCESS_TOKEN_SCHEMES;
  */
 export const ALL_SCHEMES: readonly string[] = [API_KEY_SCHEME, ...Object.values(ACCESS_TOKEN_SCHEMES)];
 
+/**
+ * The WWW-Authenticate value of a 401 (RFC 9110 §11.6.1): one challenge per accepted scheme, no
+ * parameters (`Bearer, PublicApi`).
+ */
+export function challengeOf(schemes: readonly string[]): string {
+  return schemes.join(", ");
+}
+
 export type Credentials = {
   /** The Authorization header, as sent. */
   authorization: string | undefined;

@@ -2,10 +2,10 @@
 // It runs in onRequest, so a request without a valid key is refused before its body is read.
 // Each route accepts the schemes of its surface (docs/tokens.md): `Bearer <API key>` everywhere,
 // plus `PublicApi <access token>` on /api/v1 and `PublicApiV2 <access token>` on /api/v2.
-import type { FastifyInstance } from "fastify";
+import type { FastifyContextConfig, FastifyInstance, FastifyRequest } from "fastify";
 import { RateLimitedError } from "../errors.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
-import { ACCESS_TOKEN_SCHEMES, API_KEY_SCHEME, authenticate } from "../identity/authenticate.js";
+import { ACCESS_TOKEN_SCHEMES, API_KEY_SCHEME, authenticate, challengeOf } from "../identity/authenticate.js";
 import type { Viewer } from "../identity/viewer.js";
 import { type RateLimiter, rateLimitHeaders } from "../limits/rate-limiter.js";
 
@@ -18,6 +18,11 @@ declare module "fastify" {
     public?: boolean;
     /** Authorization schemes accepted on this route; its surface's (schemesFor) when absent. */
     authSchemes?: readonly string[];
+    /**
+     * The WWW-Authenticate challenge of this route's 401s when the credential is not an
+     * Authorization header (the token renewal's refresh token, in its body).
+     */
+    authChallenge?: string;
   }
 }
 
@@ -55,6 +60,16 @@ export function schemesFor(route: string): readonly string[] {
   if (path.startsWith("/api/v2/")) return V2_SCHEMES;
   if (path.startsWith("/api/v1/")) return V1_SCHEMES;
   return KEY_ONLY;
+}
+
+/**
+ * What a 401 of this request sends as WWW-Authenticate (RFC 9110 §11.6.1 requires one): the
+ * route's own challenge, else a challenge for each scheme it accepts.
+ */
+export function challengeFor(request: FastifyRequest): string {
+  const config: FastifyContextConfig = request.routeOptions.config ?? {};
+  if (config.authChallenge) return config.authChallenge;
+  return challengeOf(config.authSchemes ?? schemesFor(request.routeOptions.url ?? request.url));
 }
 
 /** The authenticated viewer of a route that is not public. */

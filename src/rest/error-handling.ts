@@ -16,11 +16,15 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from "../errors.js";
+import { challengeFor } from "./auth.js";
 import { surfaceFor } from "./surfaces.js";
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
   const rendered = surfaceFor(request.url).render(error, request.id);
   if (error instanceof MethodNotAllowedError) reply.header("allow", error.allowed.join(", "));
+  if (rendered.status === 401 && !reply.hasHeader("www-authenticate")) {
+    reply.header("www-authenticate", challengeFor(request));
+  }
   if (error instanceof RateLimitedError || error instanceof ServiceUnavailableError) {
     reply.header("retry-after", String(error.retryAfterSeconds));
   }

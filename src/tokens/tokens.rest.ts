@@ -52,8 +52,9 @@ export function registerTokenRoutes(
     r.post(
       `/api/v${version}/tokens/renewtokens`,
       {
-        // The refresh token in the body is the credential: no Authorization header.
-        config: { public: true },
+        // The refresh token in the body is the credential: no Authorization header. Its 401s
+        // name it in WWW-Authenticate (RFC 9110 §11.6.1 wants a challenge on every 401).
+        config: { public: true, authChallenge: "RefreshToken" },
         schema: {
           tags: ["Tokens"],
           summary: `Trade a refresh token for an API version ${version} access token`,
