@@ -24,7 +24,7 @@ import type { Config } from "../config.js";
 import { databaseUnavailableError, isDatabaseUnavailable } from "../db/unavailable.js";
 import { AppError } from "../errors.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
-import { authenticate } from "../identity/authenticate.js";
+import { ALL_SCHEMES, authenticate, challengeOf } from "../identity/authenticate.js";
 import { Viewer } from "../identity/viewer.js";
 import { costPoints, estimateCost } from "../limits/graphql-cost.js";
 import { type RateLimiter, rateLimitHeaders } from "../limits/rate-limiter.js";
@@ -103,7 +103,10 @@ function toGraphQLError(error: AppError): GraphQLError {
       code: graphqlCode(error.code),
       ...(error.details ? { details: error.details } : {}),
       ...(error.issues.length > 0 ? { issues: error.issues } : {}),
-      http: { status: error.status },
+      http: {
+        status: error.status,
+        ...(error.status === 401 ? { headers: { "www-authenticate": challengeOf(ALL_SCHEMES) } } : {}),
+      },
     },
   });
 }
