@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import DataLoader from "dataloader";
 import { fromRestId } from "../db/ids.js";
-import { sqlOf } from "../db/sql.js";
+import { join, sql, sqlOf } from "../db/sql.js";
 import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from "../errors.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import type { Viewer } from "../identity/viewer.js";
@@ -245,6 +245,59 @@ export class RecordService {
       },
       aggregate: (fields) => this.store.aggregate(where, fields),
     };
+  }
+
+  /**
+   * For each parent (rec_ ids), the first `first` records of `module` whose reference `field`
+   * points at it, with their total: the typed graph's reverse connections of a whole page of
+   * parents in one statement. Cursors are those connection() makes for the same order, so a
+   * next page (`after`) goes through connection().
+   */
+  async referrers(
+    module: ModuleDef,
+    field: FieldDefinition,
+    parents: readonly string[],
+    q: Pick<ConnectionQuery, "first" | "search" | "orderBy" | "predicate">,
+  ): Promise<Map<string, RecordConnectionResult>> {
+    const where = this.query.where(module, { search: q.search, predicate: q.predicate }, "exclude");
+    const keys = sortKeys(module, q.orderBy ?? []);
+    const size = Math.min(q.first ?? 25, 100);
+    const many = isMultiValued(field);
+    const containment = join(
+      parents.map((id) => sql`r.fields @> ${JSON.stringify({ [field.slug]: many ? [id] : id })}::jsonb`),
+      " OR ",
+    );
+    const rows = await this.store.referrers({
+      where,
+      slug: field.slug,
+      parents: [...parents],
+      containment: sql`(${containment})`,
+      order: orderBy(keys),
+      keyColumns: keyColumns(keys),
+      limit: size + 1,
+    });
+    const result = new Map<string, RecordConnectionResult>();
+    for (const parent of parents) {
+      const mine = rows.filter((row) => row._parent === parent);
+      const total = mine[0]?._total ?? 0;
+      const edges = mine.slice(0, size).map((row) => ({
+        cursor: rowCursor(row, keys.length),
+        node: withoutKeys(row, keys.length),
+      }));
+      const predicate = sql`r.fields @> ${JSON.stringify({ [field.slug]: many ? [parent] : parent })}::jsonb`;
+      result.set(parent, {
+        edges,
+        pageInfo: {
+          hasNextPage: mine.length > size,
+          hasPreviousPage: false,
+          startCursor: edges[0]?.cursor ?? null,
+          endCursor: edges[edges.length - 1]?.cursor ?? null,
+        },
+        totalCount: async () => total,
+        aggregate: (fields) => this.store.aggregate([...where, predicate], fields),
+      });
+    }
+    return result;
   }
 
   /** One record by `rec_` id, visible to the viewer, or 404. */

@@ -104,6 +104,34 @@ export class RecordStore {
     return row?._total ?? 0;
   }
 
+  /**
+   * The first `limit` records matching `where` for each of `parents` (rec_ ids) that the
+   * reference `slug` points at, in `order`, with each parent's total: one statement for a whole
+   * page of parents (the typed graph's reverse connections). A many_to_many reference counts
+   * for each of its targets.
+   */
+  async referrers(q: {
+    where: Prisma.Sql[];
+    slug: string;
+    parents: string[];
+    containment: Prisma.Sql;
+    order: Prisma.Sql;
+    keyColumns: Prisma.Sql[];
+    limit: number;
+  }): Promise<Array<PageRow & { _parent: string; _total: number }>> {
+    if (q.parents.length === 0) return [];
+    const targets = sql`CASE WHEN jsonb_typeof(r.fields -> ${q.slug}::text) = 'array'
+      THEN r.fields -> ${q.slug}::text ELSE jsonb_build_array(r.fields -> ${q.slug}::text) END`;
+    return this.db.rows(sql`
+      SELECT p.* FROM (
+        SELECT ${COLUMNS}, ${join(q.keyColumns, ", ")}, ref.id AS "_parent",
+          row_number() OVER (PARTITION BY ref.id ORDER BY ${q.order}) AS "_n",
+          (count(*) OVER (PARTITION BY ref.id))::int AS "_total"
+        FROM records r CROSS JOIN LATERAL jsonb_array_elements_text(${targets}) AS ref(id)
+        WHERE ${join([...q.where, q.containment], " AND ")} AND ref.id = ANY (${q.parents}::text[])
+      ) p WHERE p."_n" <= ${q.limit}::int ORDER BY p."_parent", p."_n"`);
+  }
+
   /** count, and sum/avg/min/max of each numeric field, of the records matching `where`. */
   async aggregate(where: Prisma.Sql[], fields: FieldDefinition[]): Promise<Aggregates> {
     const columns = fields.flatMap((field, i) => {

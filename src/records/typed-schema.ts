@@ -312,6 +312,39 @@ export function buildTypedSchema(staticSchema: GraphQLSchema, modules: readonly 
     );
   };
 
+  /** Per request, per reverse field and arguments: a loader of first pages by parent. */
+  const referrerLoaders = new WeakMap<
+    GraphQLContext,
+    Map<string, DataLoader<string, RecordConnectionResult>>
+  >();
+  const referrersOf = (
+    ctx: GraphQLContext,
+    source: ModuleDef,
+    field: FieldDefinition,
+    args: ConnectionArgs,
+  ) => {
+    let loaders = referrerLoaders.get(ctx);
+    if (!loaders) {
+      loaders = new Map();
+      referrerLoaders.set(ctx, loaders);
+    }
+    const key = JSON.stringify([source.id, field.slug, args.first, args.filter, args.orderBy, args.search]);
+    let loader = loaders.get(key);
+    if (!loader) {
+      loader = new DataLoader(async (parents) => {
+        const pages = await svc(ctx).referrers(source, field, parents, {
+          first: args.first,
+          search: args.search,
+          orderBy: args.orderBy?.map((o) => ({ field: o.field, direction: o.direction ?? "asc" })),
+          predicate: args.filter ? filterOf(ctx, source, args.filter) : undefined,
+        });
+        return parents.map((parent) => pages.get(parent)!);
+      });
+      loaders.set(key, loader);
+    }
+    return loader;
+  };
+
   const connectionArgs = (module: ModuleDef) => ({
     first: {
       type: GraphQLInt,
@@ -407,12 +440,15 @@ export function buildTypedSchema(staticSchema: GraphQLSchema, modules: readonly 
             type: nonNull(typesOf(source).connection),
             description: `Records of ${source.slug} whose ${field.slug} points at this record.`,
             args: connectionArgs(source),
-            resolve: (r, args, ctx, info) => {
+            resolve: (r, rawArgs, ctx, info) => {
+              const args = rawArgs as ConnectionArgs;
+              // A first page: batched with every other parent of this response (one statement).
+              if (args.after == null && args.last == null && args.before == null) {
+                checkPageSize(args);
+                return referrersOf(ctx, source, field, args).load(recordRestId(r.id));
+              }
               const json = JSON.stringify({ [field.slug]: many ? [recordRestId(r.id)] : recordRestId(r.id) });
-              return page(source, args as ConnectionArgs, ctx, info, {
-                type: "predicate",
-                sql: containment(json),
-              });
+              return page(source, args, ctx, info, { type: "predicate", sql: containment(json) });
             },
           };
         }

@@ -92,4 +92,20 @@ describe("statements per request", () => {
     });
     expect(count).toBeLessThanOrEqual(4);
   });
+
+  it("typed page of accounts with each one's deals (a reverse reference): at most 2", async () => {
+    const count = await warmStatements(async () => {
+      const result = await gql<{
+        accounts: { edges: Array<{ node: { dealsByAccount: { totalCount: number } } }> };
+      }>(
+        t.app,
+        org.key,
+        `{ accounts { edges { node { name dealsByAccount(first: 3) { totalCount edges { node { name } } } } } } }`,
+      );
+      expect(result.body.errors).toBeUndefined();
+      const totals = result.body.data!.accounts.edges.map((e) => e.node.dealsByAccount.totalCount);
+      expect(totals.reduce((a, b) => a + b, 0)).toBe(153);
+    });
+    expect(count).toBeLessThanOrEqual(2);
+  });
 });

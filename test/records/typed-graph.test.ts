@@ -219,6 +219,39 @@ describe("reading", () => {
     expect(tooMany.body.errors[0].extensions.code).toBe("VALIDATION_ERROR");
   });
 
+  it("pages reverse references per parent, batched, with cursors that continue", async () => {
+    const { body } = await q(`{ accounts(orderBy: [{ field: NAME }]) { edges { node { name
+      contactsByAccount(first: 1, orderBy: [{ field: NAME }]) { totalCount pageInfo { hasNextPage endCursor } edges { node { name } } }
+      active: contactsByAccount(filter: { status: { eq: ACTIVE } }) { totalCount }
+    } } } }`);
+    expect(body.errors).toBeUndefined();
+    const accounts = body.data.accounts.edges.map((e: Json) => e.node);
+    expect(
+      accounts.map((a: Json) => [
+        a.name,
+        a.contactsByAccount.totalCount,
+        a.contactsByAccount.edges[0]?.node.name,
+        a.active.totalCount,
+      ]),
+    ).toEqual([
+      ["Acme Corporation", 2, "Jane Doe", 2],
+      ["Acme Startup Labs", 1, "Alice Johnson", 0],
+      ["Globex Finance", 2, "Bob Wilson", 0],
+    ]);
+    expect(accounts[0].contactsByAccount.pageInfo.hasNextPage).toBe(true);
+    expect(accounts[1].contactsByAccount.pageInfo.hasNextPage).toBe(false);
+    const acme = await q(
+      `query($after: String) { accounts(filter: { name: { eq: "Acme Corporation" } }) { edges { node {
+      contactsByAccount(first: 5, after: $after, orderBy: [{ field: NAME }]) { edges { node { name } } } } } } }`,
+      {
+        after: accounts[0].contactsByAccount.pageInfo.endCursor,
+      },
+    );
+    expect(acme.body.data.accounts.edges[0].node.contactsByAccount.edges).toEqual([
+      { node: { name: "John Smith" } },
+    ]);
+  });
+
   it("aggregates the filtered set in SQL", async () => {
     const { body } = await q(`{
       deals(filter: { amount: { gte: 20000 } }, first: 1) {
