@@ -1,14 +1,18 @@
-// Admin CLI: `npm run admin -- <command>`. Works on the same database as the server
-// (DATABASE_URL, or the embedded one in DATA_DIR: stop the server first, PGlite is one process).
+// Admin CLI: `npm run admin -- <command>`. Works on the same database as the server:
+// DATABASE_URL, or the embedded one in DATA_DIR, through the running server's socket
+// (DATA_DIR/.s.PGSQL.5432, src/db/embedded.ts) while a server holds it, or opened by the CLI
+// itself when none does. Ids are taken as uuids or GraphQL global ids and printed both ways.
 import { readFileSync } from "node:fs";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { loadConfig } from "../config.js";
 import { openDatabase } from "../db/database.js";
+import { runningEmbeddedServer } from "../db/embedded.js";
+import { anyId, globalId } from "../db/ids.js";
 import { AppError } from "../errors.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { ApiKeyService } from "../identity/api-keys.service.js";
-import { isUuid } from "../identity/authenticate.js";
 import { createOrganization } from "../identity/organizations.service.js";
 import { SCOPES } from "../identity/scopes.js";
 import { UserService } from "../identity/users.service.js";
@@ -28,6 +32,10 @@ const USAGE = `Usage: npm run admin -- <command> [options]   (add --json for mac
   token list   --org ID [--user ID|EMAIL] [--include-rotated]
   token revoke --org ID TOKEN_ID                        revoke the token's family and its access tokens
   semantic import --org ID --connection NAME --file model.(json|yaml)   set a connection's semantic model
+
+Ids (--org, --user, KEY_ID, TOKEN_ID) are uuids or GraphQL global ids; output shows both.
+With the embedded database, the CLI goes through the running server's socket in DATA_DIR,
+or opens DATA_DIR itself when no server runs.
 
 Scopes: * (all), ${Object.keys(SCOPES).join(", ")}`;
 
@@ -55,23 +63,44 @@ const options = {
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>["values"];
 
-async function systemViewer(prisma: PrismaClient, organizationId: string | undefined): Promise<Viewer> {
-  if (!organizationId) throw new UsageError("--org is required");
-  const organization = isUuid(organizationId)
-    ? await prisma.organization.findUnique({ where: { id: organizationId } })
-    : null;
-  if (!organization) throw new UsageError(`Organisation ${organizationId} not found`);
+/** The uuid of an id given as a uuid or as a global id of `typename`; refuses anything else. */
+function idOf(text: string, typename: string, what: string): string {
+  const id = anyId(text, typename);
+  if (!id)
+    throw new UsageError(
+      `${what} ${text} is neither a uuid nor a global id of ${/^[AEIOU]/.test(typename) ? "an" : "a"} ${typename}`,
+    );
+  return id;
+}
+
+/** `row` with `<field>GlobalId` beside each id field: the same id as GraphQL shows it. */
+function withGlobalIds<T extends object>(row: T, fields: Record<string, string>): T {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) {
+    out[key] = value;
+    const typename = fields[key];
+    if (typename && typeof value === "string") out[`${key}GlobalId`] = globalId(typename, value);
+  }
+  return out as T;
+}
+
+async function systemViewer(prisma: PrismaClient, org: string | undefined): Promise<Viewer> {
+  if (!org) throw new UsageError("--org is required (a uuid or a global id)");
+  const organizationId = idOf(org, "Organization", "Organisation");
+  const organization = await prisma.organization.findUnique({ where: { id: organizationId } });
+  if (!organization) throw new UsageError(`Organisation ${org} not found`);
   const owner = await prisma.user.findFirst({
     where: { organizationId, role: "owner" },
     orderBy: { createdAt: "asc" },
   });
-  if (!owner) throw new UsageError(`Organisation ${organizationId} has no owner`);
+  if (!owner) throw new UsageError(`Organisation ${org} has no owner`);
   return Viewer.system({ id: organization.id, name: organization.name }, owner);
 }
 
-/** A user of the organisation by id or e-mail. */
+/** A user of the organisation by id (uuid or global id) or e-mail. */
 async function userIdOf(prisma: PrismaClient, organizationId: string, user: string): Promise<string> {
-  if (isUuid(user)) return user;
+  const id = anyId(user, "User");
+  if (id) return id;
   const found = await prisma.user.findFirst({
     where: { organizationId, email: user.toLowerCase() },
     select: { id: true },
@@ -79,6 +108,9 @@ async function userIdOf(prisma: PrismaClient, organizationId: string, user: stri
   if (!found) throw new UsageError(`User ${user} not found in organisation ${organizationId}`);
   return found.id;
 }
+
+const KEY_IDS = { id: "ApiKey", userId: "User" };
+const TOKEN_IDS = { id: "RefreshToken", userId: "User" };
 
 async function run(
   prisma: PrismaClient,
@@ -96,20 +128,25 @@ async function run(
         ownerEmail: values["owner-email"],
         ownerName: values["owner-name"],
       });
-      return {
-        organizationId: created.organization.id,
-        name: created.organization.name,
-        ownerUserId: created.owner.id,
-        ownerEmail: created.owner.email,
-        apiKeyId: created.ownerKey.apiKey.id,
-        apiKey: created.ownerKey.secret,
-      };
+      return withGlobalIds(
+        {
+          organizationId: created.organization.id,
+          name: created.organization.name,
+          ownerUserId: created.owner.id,
+          ownerEmail: created.owner.email,
+          apiKeyId: created.ownerKey.apiKey.id,
+          apiKey: created.ownerKey.secret,
+        },
+        { organizationId: "Organization", ownerUserId: "User", apiKeyId: "ApiKey" },
+      );
     }
-    case "org list":
-      return prisma.organization.findMany({
+    case "org list": {
+      const organizations = await prisma.organization.findMany({
         orderBy: { createdAt: "asc" },
         select: { id: true, name: true, createdAt: true },
       });
+      return organizations.map((row) => withGlobalIds(row, { id: "Organization" }));
+    }
     case "user create": {
       const viewer = await systemViewer(prisma, values.org);
       const user = await new UserService(prisma, viewer).create({
@@ -117,28 +154,32 @@ async function run(
         displayName: values.name ?? "",
         role: (values.role ?? "member") as "member",
       });
-      return { userId: user.id, email: user.email, displayName: user.displayName, role: user.role };
+      return withGlobalIds(
+        { userId: user.id, email: user.email, displayName: user.displayName, role: user.role },
+        { userId: "User" },
+      );
     }
     case "key create": {
       const viewer = await systemViewer(prisma, values.org);
       const created = await new ApiKeyService(prisma, viewer).create({
         name: values.name ?? "",
-        userId: values.user,
+        userId: values.user ? await userIdOf(prisma, viewer.organization.id, values.user) : undefined,
         scopes: values.scopes ? values.scopes.split(",").map((s) => s.trim()) : undefined,
         expiresAt: values.expires ? new Date(values.expires) : undefined,
         canActForUsers: values["act-for-users"] ?? false,
         rateLimitPerMinute: values["rate-limit"] ? Number(values["rate-limit"]) : undefined,
       });
-      return { ...created.apiKey, apiKey: created.secret };
+      return { ...withGlobalIds(created.apiKey, KEY_IDS), apiKey: created.secret };
     }
     case "key list": {
       const viewer = await systemViewer(prisma, values.org);
-      return new ApiKeyService(prisma, viewer).list();
+      return (await new ApiKeyService(prisma, viewer).list()).map((key) => withGlobalIds(key, KEY_IDS));
     }
     case "key revoke": {
       const viewer = await systemViewer(prisma, values.org);
       if (!rest[0]) throw new UsageError("key revoke needs a key id");
-      return new ApiKeyService(prisma, viewer).revoke(rest[0]);
+      const revoked = await new ApiKeyService(prisma, viewer).revoke(idOf(rest[0], "ApiKey", "Key"));
+      return withGlobalIds(revoked, KEY_IDS);
     }
     case "token create": {
       const viewer = await systemViewer(prisma, values.org);
@@ -149,7 +190,7 @@ async function run(
         name: values.name ?? "",
         expiresInDays: days === undefined ? undefined : Number(days),
       });
-      return { ...created.refreshToken, refreshToken: created.secret };
+      return { ...withGlobalIds(created.refreshToken, TOKEN_IDS), refreshToken: created.secret };
     }
     case "token list": {
       const viewer = await systemViewer(prisma, values.org);
@@ -159,12 +200,15 @@ async function run(
         0,
         10_000,
       );
-      return items;
+      return items.map((item) => withGlobalIds(item, TOKEN_IDS));
     }
     case "token revoke": {
       const viewer = await systemViewer(prisma, values.org);
       if (!rest[0]) throw new UsageError("token revoke needs a token id");
-      return new RefreshTokenService(prisma, viewer, tokens).revoke(rest[0]);
+      const revoked = await new RefreshTokenService(prisma, viewer, tokens).revoke(
+        idOf(rest[0], "RefreshToken", "Token"),
+      );
+      return withGlobalIds(revoked, TOKEN_IDS);
     }
     case "semantic import": {
       const viewer = await systemViewer(prisma, values.org);
@@ -227,9 +271,14 @@ async function main(): Promise<number> {
     return parsed.values.help ? 0 : 2;
   }
   const config = loadConfig({ ...process.env, LOG_LEVEL: "silent" });
+  // A server holding the embedded database offers it on its socket: one session, shared, so one
+  // connection and no named statements (src/db/embedded.ts).
+  const served = config.databaseUrl ? undefined : runningEmbeddedServer(path.join(config.dataDir, "pglite"));
   const db = await openDatabase({
-    url: config.databaseUrl,
+    url: served?.url ?? config.databaseUrl,
+    listenUrl: config.databaseListenUrl,
     dataDir: config.dataDir,
+    ...(served ? { poolSize: 1, prepare: false } : {}),
     logger: { info: () => {}, warn: (msg) => console.error(msg) },
   });
   try {

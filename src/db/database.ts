@@ -4,7 +4,7 @@ import path from "node:path";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.js";
-import { LISTEN_STATEMENT, PoolFeed } from "./change-feed.js";
+import { type ChangeFeed, LISTEN_STATEMENT, PoolFeed, SessionFeed, SilentFeed } from "./change-feed.js";
 import { startEmbeddedPostgres } from "./embedded.js";
 import { type MigrationLogger, migrate } from "./migrator.js";
 import { bindSql, SqlPool } from "./sql.js";
@@ -41,13 +41,36 @@ export type OpenDatabaseOptions = {
   dataDir?: string | undefined;
   logger: MigrationLogger;
   poolSize?: number;
+  /**
+   * A direct (session) connection URL for the change feed when `url` goes through a
+   * transaction-mode pooler (DATABASE_LISTEN_URL; see docs/deployment.md).
+   */
+  listenUrl?: string | undefined;
+  /** False: never prepare named statements (a database shared with another process's session). */
+  prepare?: boolean;
 };
+
+/**
+ * `?pgbouncer=true` on a URL (Prisma's convention) says a transaction-mode pooler is in between:
+ * no session state may outlive a transaction. Returns the URL without it, for the drivers.
+ */
+export function poolerMode(url: string): { url: string; transactionPooler: boolean } {
+  const parsed = new URL(url);
+  const flag = parsed.searchParams.get("pgbouncer");
+  if (flag === null) return { url, transactionPooler: false };
+  parsed.searchParams.delete("pgbouncer");
+  return { url: parsed.toString(), transactionPooler: flag === "true" || flag === "1" };
+}
+
+/** Writes after which a pooled session waits for the change feed's barrier (change-feed.ts). */
+const WRITES = new Set(["COMMIT", "INSERT", "UPDATE", "DELETE", "MERGE"]);
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   const embedded = options.url
     ? undefined
     : await startEmbeddedPostgres(options.dataDir ? path.join(options.dataDir, "pglite") : undefined);
-  const url = options.url ?? embedded!.url;
+  const { url, transactionPooler } = poolerMode(options.url ?? embedded!.url);
+  let feed: SessionFeed | undefined;
   try {
     await migrate(url, options.logger);
     // One pool for Prisma and the stores. The embedded server has a single session: one pooled
@@ -66,14 +89,23 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
         const values = (typeof first === "string" ? args[1] : first?.values) as unknown[] | undefined;
         for (const observer of observers) observer(text, values ?? []);
       }
-      return query.apply(this, args);
+      const result = query.apply(this, args);
+      if (!feed || typeof args.at(-1) === "function" || !(result instanceof Promise)) return result;
+      const listening = feed;
+      return result.then(async (value: pg.QueryResult) => {
+        if (WRITES.has(value?.command)) await listening.barrier();
+        return value;
+      });
     } as pg.Client["query"];
-    // Every connection LISTENs for the change feed before the pool hands it out (change-feed.ts).
+    // Every connection LISTENs for the change feed before the pool hands it out (change-feed.ts),
+    // except behind a transaction pooler, where the LISTEN would not outlive its transaction.
     const connect = pg.Client.prototype.connect as unknown as (this: pg.Client) => Promise<unknown>;
     CountingClient.prototype.connect = function (this: pg.Client, callback?: (error?: Error) => void) {
       const connected = connect
         .call(this)
-        .then(() => query.call(this, LISTEN_STATEMENT) as Promise<unknown>)
+        .then(() =>
+          transactionPooler ? undefined : (query.call(this, LISTEN_STATEMENT) as Promise<unknown>),
+        )
         .then(() => this);
       if (!callback) return connected;
       connected.then(() => callback(), callback);
@@ -88,9 +120,28 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     // An idle connection that breaks (the server restarted) is dropped by the pool; requests see
     // the failure of their own statements (503, src/db/unavailable.ts).
     pool.on("error", () => {});
-    const changes = new PoolFeed(pool);
+    let changes: ChangeFeed;
+    if (!transactionPooler) {
+      const poolFeed = new PoolFeed(pool);
+      // The embedded database's other clients (the admin CLI) commit in its one session too.
+      embedded?.onNotification((channel, payload) => poolFeed.notify(channel, payload));
+      changes = poolFeed;
+    } else if (options.listenUrl) {
+      feed = new SessionFeed(poolerMode(options.listenUrl).url, (error) =>
+        options.logger.warn(`change feed: ${error.message}`),
+      );
+      await feed.start();
+      changes = feed;
+    } else {
+      options.logger.warn(
+        "DATABASE_URL goes through a transaction pooler and DATABASE_LISTEN_URL is unset: the authentication cache is off",
+      );
+      changes = new SilentFeed();
+    }
     const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
-    const sql = new SqlPool(pool, changes, !embedded);
+    // Named statements are per session: not behind a transaction pooler (PgBouncer 1.18 does
+    // not track them), nor on the embedded database (one session shared by every client).
+    const sql = new SqlPool(pool, changes, !embedded && !transactionPooler && options.prepare !== false);
     bindSql(prisma, sql);
     await prisma.$connect();
     return {
@@ -119,10 +170,12 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       async close() {
         await prisma.$disconnect();
         await pool.end();
+        await feed?.close();
         await embedded?.stop();
       },
     };
   } catch (error) {
+    await feed?.close();
     await embedded?.stop();
     throw error;
   }

@@ -209,7 +209,10 @@ describe("npm run admin", { timeout: 120_000 }, () => {
     expect(badScope.stderr).toMatch(/validation_error[\s\S]*scopes/);
     const badOrg = await admin("key", "list", "--org", "nope");
     expect(badOrg.code).toBe(2);
-    expect(badOrg.stderr).toContain("Organisation nope not found");
+    expect(badOrg.stderr).toContain("Organisation nope is neither a uuid nor a global id of an Organization");
+    const missingOrg = await admin("key", "list", "--org", "00000000-0000-4000-8000-000000000000");
+    expect(missingOrg.code).toBe(2);
+    expect(missingOrg.stderr).toContain("Organisation 00000000-0000-4000-8000-000000000000 not found");
     const unknown = await admin("frobnicate", "now");
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("Unknown command");
