@@ -17,7 +17,9 @@ import { createScratchDatabase, testDatabaseServerUrl } from "../helpers/databas
 
 const REPO_ROOT = path.resolve(import.meta.dirname, "../..");
 const READY_LINE = /GraphQL \+ GraphiQL: (http:\/\/\S+)\/graphql/;
-const START_TIMEOUT_MS = 120_000;
+const START_TIMEOUT_MS = 150_000;
+/** The child processes below import the app: seconds on a loaded machine. */
+const CHILD_TIMEOUT_MS = 90_000;
 const quiet = { info() {}, warn() {} };
 
 type OtlpValue = { stringValue?: string; intValue?: string | number; boolValue?: boolean };
@@ -277,8 +279,10 @@ describe("with OTEL_EXPORTER_OTLP_ENDPOINT, the real server", () => {
 const run = promisify(execFile);
 
 describe("tracing module", () => {
-  it("without an endpoint, loads nothing of the SDK (the app included)", async () => {
-    const script = `
+  it(
+    "without an endpoint, loads nothing of the SDK (the app included)",
+    async () => {
+      const script = `
       await import("./src/observability/tracing.ts");
       await import("./src/app.ts");
       const { createRequire } = await import("node:module");
@@ -288,34 +292,8 @@ describe("tracing module", () => {
       const { trace } = await import("@opentelemetry/api");
       console.log(JSON.stringify({ sdk, enabled: tracingState.enabled, graphql: loaded.some((f) => f.includes("/graphql/")), tracer: trace.getTracer("x").constructor.name }));
     `;
-    const env = { ...process.env };
-    for (const name of Object.keys(env)) if (name.startsWith("OTEL_")) delete env[name];
-    const { stdout } = await run(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
-      cwd: REPO_ROOT,
-      env,
-    });
-    const result = JSON.parse(stdout.trim().split("\n").at(-1)!);
-    expect(result.graphql).toBe(true);
-    expect(result.sdk).toEqual([]);
-    expect(result.enabled).toBe(false);
-    expect(result.tracer).toBe("ProxyTracer");
-  });
-
-  it("exports OTLP protobuf by default (the specification's default protocol)", async () => {
-    const receiver = startReceiver();
-    try {
-      const endpoint = await receiver.listening;
-      const script = `
-        await import("./src/observability/tracing.ts");
-        const { tracingState } = await import("./src/observability/tracing-state.ts");
-        const { trace } = await import("@opentelemetry/api");
-        trace.getTracer("probe").startSpan("protobuf-probe-span").end();
-        await tracingState.flush();
-        console.log(JSON.stringify({ enabled: tracingState.enabled }));
-      `;
       const env = { ...process.env };
       for (const name of Object.keys(env)) if (name.startsWith("OTEL_")) delete env[name];
-      env.OTEL_EXPORTER_OTLP_ENDPOINT = endpoint;
       const { stdout } = await run(
         process.execPath,
         ["--import", "tsx", "--input-type=module", "-e", script],
@@ -324,14 +302,50 @@ describe("tracing module", () => {
           env,
         },
       );
-      expect(JSON.parse(stdout.trim().split("\n").at(-1)!).enabled).toBe(true);
-      expect(receiver.bodies).toHaveLength(1);
-      expect(receiver.bodies[0]!.contentType).toBe("application/x-protobuf");
-      // The span's name is a protobuf string field: its bytes appear as they are.
-      expect(receiver.bodies[0]!.body.includes(Buffer.from("protobuf-probe-span"))).toBe(true);
-      expect(receiver.bodies[0]!.body.includes(Buffer.from("gateway"))).toBe(true);
-    } finally {
-      await receiver.close();
-    }
-  });
+      const result = JSON.parse(stdout.trim().split("\n").at(-1)!);
+      expect(result.graphql).toBe(true);
+      expect(result.sdk).toEqual([]);
+      expect(result.enabled).toBe(false);
+      expect(result.tracer).toBe("ProxyTracer");
+    },
+    CHILD_TIMEOUT_MS,
+  );
+
+  it(
+    "exports OTLP protobuf by default (the specification's default protocol)",
+    async () => {
+      const receiver = startReceiver();
+      try {
+        const endpoint = await receiver.listening;
+        const script = `
+        await import("./src/observability/tracing.ts");
+        const { tracingState } = await import("./src/observability/tracing-state.ts");
+        const { trace } = await import("@opentelemetry/api");
+        trace.getTracer("probe").startSpan("protobuf-probe-span").end();
+        await tracingState.flush();
+        console.log(JSON.stringify({ enabled: tracingState.enabled }));
+      `;
+        const env = { ...process.env };
+        for (const name of Object.keys(env)) if (name.startsWith("OTEL_")) delete env[name];
+        env.OTEL_EXPORTER_OTLP_ENDPOINT = endpoint;
+        const { stdout } = await run(
+          process.execPath,
+          ["--import", "tsx", "--input-type=module", "-e", script],
+          {
+            cwd: REPO_ROOT,
+            env,
+          },
+        );
+        expect(JSON.parse(stdout.trim().split("\n").at(-1)!).enabled).toBe(true);
+        expect(receiver.bodies).toHaveLength(1);
+        expect(receiver.bodies[0]!.contentType).toBe("application/x-protobuf");
+        // The span's name is a protobuf string field: its bytes appear as they are.
+        expect(receiver.bodies[0]!.body.includes(Buffer.from("protobuf-probe-span"))).toBe(true);
+        expect(receiver.bodies[0]!.body.includes(Buffer.from("gateway"))).toBe(true);
+      } finally {
+        await receiver.close();
+      }
+    },
+    CHILD_TIMEOUT_MS,
+  );
 });
