@@ -10,16 +10,22 @@ import type { Plugin } from "graphql-yoga";
 const BYTES_PER_TOKEN = 512;
 
 /**
+ * True when `query` has more than `maxBytes` UTF-8 bytes. Yoga runs every onParams hook even after
+ * one has set the result, so later hooks that would read the document ask this first.
+ */
+export function documentTooLarge(query: unknown, maxBytes: number): boolean {
+  if (typeof query !== "string") return false;
+  // UTF-8 never takes fewer bytes than UTF-16 code units, so a long string is refused uncounted.
+  return query.length > maxBytes || Buffer.byteLength(query, "utf8") > maxBytes;
+}
+
+/**
  * Refuses a document larger than `maxBytes` (UTF-8) before it is parsed: 413 DOCUMENT_TOO_LARGE.
  */
 export function useDocumentSizeLimit(maxBytes: number): Plugin {
   return {
     onParams({ params, setResult }) {
-      const query = params.query;
-      if (typeof query !== "string") return;
-      // UTF-8 never takes fewer bytes than UTF-16 code units, so a long string is refused uncounted.
-      const bytes = query.length > maxBytes ? query.length : Buffer.byteLength(query, "utf8");
-      if (bytes <= maxBytes) return;
+      if (!documentTooLarge(params.query, maxBytes)) return;
       setResult({
         errors: [
           new GraphQLError(`The document exceeds the limit of ${maxBytes} bytes`, {

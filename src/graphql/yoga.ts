@@ -31,7 +31,7 @@ import { type RateLimiter, rateLimitHeaders } from "../limits/rate-limiter.js";
 import { useObservability } from "../observability/graphql.js";
 import { graphqlCode } from "../rest/surfaces.js";
 import { createServices, type GraphQLContext } from "./context.js";
-import { documentCaches, useDocumentSizeLimit } from "./document-limits.js";
+import { documentCaches, documentTooLarge, useDocumentSizeLimit } from "./document-limits.js";
 import { DEFAULT_QUERY, renderGraphiQLPage } from "./graphiql.js";
 import { useInputGuard } from "./input-guard.js";
 import { useJit } from "./jit.js";
@@ -263,10 +263,12 @@ export function createGraphQLHandler(prisma: PrismaClient, config: Config, limit
     // operations run without one (when introspection is enabled at all), on the static schema.
     // No resolver of ours runs for them, and the anonymous viewer has no scopes should one ever
     // be reached.
+    // Cheap tests first: this runs for every request, before the size limit's refusal and the
+    // parse cache, so the document is parsed here only for keyless requests that could be one.
     if (
       limits.introspection &&
-      isIntrospectionOnly(params.query) &&
-      !req.headers.authorization?.startsWith("Bearer gwk_")
+      !req.headers.authorization?.startsWith("Bearer gwk_") &&
+      isIntrospectionOnly(params.query)
     ) {
       const context = { viewer: ANONYMOUS, requestId: req.id, services: createServices(prisma, ANONYMOUS) };
       return { context, schema };
@@ -289,7 +291,10 @@ export function createGraphQLHandler(prisma: PrismaClient, config: Config, limit
   plugins.push({
     async onParams({ params, context }) {
       const req = (context as Partial<ServerContext>).req;
-      if (req) resolutions.set(params, await resolve(req, params));
+      // A document the size limit refused is never resolved (nor parsed) here.
+      if (req && !documentTooLarge(params.query, limits.maxDocumentBytes)) {
+        resolutions.set(params, await resolve(req, params));
+      }
     },
     onEnveloped({ context, setSchema }) {
       const params = (context as { params?: GraphQLParams } | undefined)?.params;
@@ -357,7 +362,7 @@ const ANONYMOUS = new Viewer(
 
 /** True when every operation of the document selects only __schema, __type or __typename. */
 export function isIntrospectionOnly(query: string | undefined): boolean {
-  if (!query) return false;
+  if (!query?.includes("__")) return false;
   let document: DocumentNode;
   try {
     document = parse(query);
