@@ -1,6 +1,6 @@
 // The HTTP side of the metrics (docs/operations.md): one onResponse hook records every request by
 // surface, route pattern, method and status; /metrics serves the exposition, protected:
-// - METRICS_PORT set: on a listener of its own (on HOST), started when the app listens, and not
+// - METRICS_PORT set: on a listener of its own (on HOST), started when the app is ready, and not
 //   on the main port; METRICS_TOKEN, when also set, is required there too;
 // - only METRICS_TOKEN set: on the main port, with `Authorization: Bearer <METRICS_TOKEN>`;
 // - neither: not served (404), since the metrics describe the traffic of every organisation.
@@ -62,7 +62,9 @@ export function installObservability(
 
   let listener: http.Server | undefined;
   if (config.metrics.port !== undefined) {
-    app.addHook("onListen", async () => {
+    // onReady rather than onListen: Fastify only logs an onListen hook's error, and a metrics port
+    // that cannot be had must stop the start-up instead.
+    app.addHook("onReady", async () => {
       listener = await startMetricsListener(config, metrics);
       app.log.info({ address: listenerAddress(listener) }, "metrics listening");
     });
@@ -117,9 +119,14 @@ async function startMetricsListener(config: Config, metrics: Metrics): Promise<h
     );
   });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    // Without the error's code: the start-up's own report of EADDRINUSE names the main port.
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        new Error(`METRICS_PORT ${config.metrics.port} on ${config.host}: ${error.code ?? error.message}`),
+      ),
+    );
     server.listen(config.metrics.port, config.host, () => {
-      server.off("error", reject);
+      server.removeAllListeners("error");
       resolve();
     });
   });

@@ -293,6 +293,25 @@ describe("protection", () => {
     }
   });
 
+  it("a METRICS_PORT in use stops the start-up, naming METRICS_PORT", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const { port } = taken.address() as { port: number };
+    const config = loadConfig({
+      DEMO_DATA: "false",
+      LOG_LEVEL: "silent",
+      DATA_DIR: t.config.dataDir,
+      METRICS_PORT: String(port),
+    });
+    const app = await buildApp({ config, db: t.db, logger: false });
+    try {
+      await expect(app.ready()).rejects.toThrow(`METRICS_PORT ${port} on 127.0.0.1: EADDRINUSE`);
+    } finally {
+      await app.close().catch(() => {});
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
+  });
+
   it("a second app in the process does not count the process-wide auth cache twice", async () => {
     const org = await createOrg(t.prisma, "Twice");
     const other = await appWith({});
