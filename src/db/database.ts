@@ -89,9 +89,20 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
         const values = (typeof first === "string" ? args[1] : first?.values) as unknown[] | undefined;
         for (const observer of observers) observer(text, values ?? []);
       }
-      const result = query.apply(this, args);
-      if (!feed || typeof args.at(-1) === "function" || !(result instanceof Promise)) return result;
+      if (!feed) return query.apply(this, args);
       const listening = feed;
+      const callback = args.at(-1);
+      if (typeof callback === "function") {
+        // pool.query (Prisma's adapter) passes a callback: called once the barrier is passed.
+        const done = callback as (error: Error | null, value?: pg.QueryResult) => void;
+        args[args.length - 1] = (error: Error | null, value?: pg.QueryResult) => {
+          if (error || !WRITES.has(value?.command ?? "")) return done(error, value);
+          listening.barrier().then(() => done(null, value));
+        };
+        return query.apply(this, args);
+      }
+      const result = query.apply(this, args);
+      if (!(result instanceof Promise)) return result;
       return result.then(async (value: pg.QueryResult) => {
         if (WRITES.has(value?.command)) await listening.barrier();
         return value;

@@ -17,11 +17,28 @@ export function createScratchDatabase(serverUrl: string): Promise<ScratchDatabas
   return createScratch(serverUrl, "gw_test");
 }
 
+/**
+ * Behind a transaction pooler (TEST_DATABASE_URL with ?pgbouncer=true, .ci/run), the change
+ * feed's direct session: TEST_DATABASE_LISTEN_URL's server, on the scratch database `url` names.
+ */
+export function listenUrlFor(url: string): string | undefined {
+  const direct = process.env.TEST_DATABASE_LISTEN_URL;
+  if (!direct) return undefined;
+  const listen = new URL(direct);
+  listen.pathname = new URL(url).pathname;
+  return listen.toString();
+}
+
 export async function openTestDatabase(): Promise<Database> {
   const serverUrl = testDatabaseServerUrl();
   if (!serverUrl) return openDatabase({ url: undefined, dataDir: undefined, logger: quiet });
   const scratch = await createScratchDatabase(serverUrl);
-  const db = await openDatabase({ url: scratch.url, logger: quiet, poolSize: 4 });
+  const db = await openDatabase({
+    url: scratch.url,
+    listenUrl: listenUrlFor(scratch.url),
+    logger: quiet,
+    poolSize: 4,
+  });
   return {
     ...db,
     async close() {
