@@ -123,8 +123,9 @@ function startTracing(env: Env): void {
       }),
     ],
   });
-  // The require hooks see CommonJS `require` calls only, and src/db imports pg as an ES module.
-  // Loaded here through require, pg is patched, and the ES import reuses this same module.
+  // The require hooks see CommonJS `require` calls only, and src/db imports pg as an ES module
+  // (a plain `import` of pg is not seen: tried on Node 20). Loaded here through require, pg is
+  // patched whatever else loads it, and the ES import reuses this same module.
   require("pg");
 
   tracingState.enabled = true;
