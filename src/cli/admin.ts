@@ -12,6 +12,7 @@ import { runningEmbeddedServer } from "../db/embedded.js";
 import { anyId, globalId } from "../db/ids.js";
 import { AppError } from "../errors.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
+import { schemaDocument } from "../graphql/schema-document.js";
 import { ApiKeyService } from "../identity/api-keys.service.js";
 import { createOrganization } from "../identity/organizations.service.js";
 import { SCOPES } from "../identity/scopes.js";
@@ -31,6 +32,7 @@ const USAGE = `Usage: npm run admin -- <command> [options]   (add --json for mac
   token create --org ID --user ID|EMAIL --name N [--expires-in-days N]   a public API refresh token (shown once)
   token list   --org ID [--user ID|EMAIL] [--include-rotated]
   token revoke --org ID TOKEN_ID                        revoke the token's family and its access tokens
+  schema print --org ID                         the organisation's whole GraphQL schema (SDL), for codegen
   semantic import --org ID --connection NAME --file model.(json|yaml)   set a connection's semantic model
 
 Ids (--org, --user, KEY_ID, TOKEN_ID) are uuids or GraphQL global ids; output shows both.
@@ -231,12 +233,26 @@ async function run(
       const model = await new SemanticService(prisma, viewer).setModel(values.connection, document);
       return { connection: values.connection, version: model.version, semanticModelId: model.id };
     }
+    case "schema print": {
+      // The organisation's whole GraphQL schema (its typed graph included), for codegen.
+      const viewer = await systemViewer(prisma, values.org);
+      return new Printed(await schemaDocument(prisma, viewer));
+    }
     default:
       throw new UsageError(noun ? `Unknown command: ${positionals.join(" ")}` : "No command given");
   }
 }
 
+/** Output printed as it is (an SDL document), or as `{"text": …}` with --json. */
+class Printed {
+  constructor(readonly text: string) {}
+}
+
 function printHuman(result: unknown): void {
+  if (result instanceof Printed) {
+    process.stdout.write(result.text.endsWith("\n") ? result.text : `${result.text}\n`);
+    return;
+  }
   const rows = Array.isArray(result) ? result : [result];
   for (const row of rows) {
     for (const [key, value] of Object.entries(row as Record<string, unknown>)) {

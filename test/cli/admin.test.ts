@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { buildSchema } from "graphql";
 import { afterAll, describe, expect, it } from "vitest";
 import { stringify as toYaml } from "yaml";
 import { loadConfig } from "../../src/config.js";
@@ -10,6 +11,7 @@ import { openDatabase } from "../../src/db/database.js";
 import { ConnectionService } from "../../src/exec/connections.service.js";
 import { installExecEnvironment } from "../../src/exec/exec-environment.js";
 import { Viewer } from "../../src/identity/viewer.js";
+import { ModuleService } from "../../src/records/modules.service.js";
 import { createScratchDatabase, testDatabaseServerUrl } from "../helpers/database.js";
 import { seedExampleModel } from "../semantic/fixtures.js";
 
@@ -216,6 +218,37 @@ describe("npm run admin", { timeout: 120_000 }, () => {
     const unknown = await admin("frobnicate", "now");
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("Unknown command");
+  });
+
+  it("schema print prints the organisation's whole GraphQL schema, its module types included", async () => {
+    const environment = await env();
+    const db = await openDatabase({
+      url: environment.DATABASE_URL || undefined,
+      dataDir,
+      logger: { info() {}, warn() {} },
+    });
+    try {
+      const owner = await db.prisma.user.findFirstOrThrow({
+        where: { organizationId: orgId, role: "owner" },
+      });
+      const viewer = Viewer.system({ id: orgId, name: "Hooli" }, owner);
+      await new ModuleService(db.prisma, viewer).create({
+        slug: "tickets",
+        name: "Tickets",
+        fields: [{ slug: "priority", label: "Priority", type: "select", options: ["Low", "High"] }],
+      });
+    } finally {
+      await db.close();
+    }
+    const printed = await admin("schema", "print", "--org", orgId);
+    expect(printed.code).toBe(0);
+    const schema = buildSchema(printed.stdout);
+    expect(schema.getType("Ticket")).toBeDefined();
+    expect(schema.getType("TicketPriorityOption")?.toString()).toBe("TicketPriorityOption");
+    expect(schema.getQueryType()?.getFields().tickets).toBeDefined();
+    const missing = await admin("schema", "print");
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("--org is required");
   });
 
   it("semantic import sets a connection's model from YAML or JSON; bad files are refused", async () => {
