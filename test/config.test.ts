@@ -17,6 +17,7 @@ describe("loadConfig", () => {
       maxDepth: 12,
       maxCost: 10_000,
       maxAliases: 30,
+      maxDirectives: 50,
       maxDocumentBytes: 100_000,
       maxTokens: 5000,
       documentCache: { maxEntries: 1000, maxBytes: 32_000_000 },
