@@ -150,11 +150,26 @@ export class SessionFeed implements ChangeFeed {
    * call has been delivered to the subscribers by then (PostgreSQL sends a session its pending
    * notifications before the result of its next statement).
    */
-  async barrier(): Promise<void> {
+  barrier(): Promise<void> {
     const client = this.client;
-    if (!client) return;
-    await client.query("SELECT 1").catch(() => {});
+    if (!client) return Promise.resolve();
+    // One round trip at a time on the session (pg deprecates queueing on a busy client). A
+    // round trip not yet sent serves every caller arriving meanwhile: it starts after their
+    // writes returned too.
+    if (this.queued) return this.queued;
+    const run = this.tail.then(() => {
+      this.queued = undefined;
+      return client.query("SELECT 1").then(
+        () => {},
+        () => {},
+      );
+    });
+    this.queued = run;
+    this.tail = run;
+    return run;
   }
+  private tail: Promise<void> = Promise.resolve();
+  private queued: Promise<void> | undefined;
 
   subscribe(onChange: ChangeHandler, onLost: () => void): () => void {
     const entry = { onChange, onLost };
