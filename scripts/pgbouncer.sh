@@ -99,6 +99,9 @@ listen_port = $port
 unix_socket_dir =
 auth_type = trust
 auth_file = $dir/userlist.txt
+# Roles not in auth_file (the demo warehouse's reader, created at run time) are looked up on
+# the server as this user (auth_query), then trusted like the others.
+auth_user = postgres
 admin_users = postgres
 pool_mode = transaction
 max_client_conn = 2000
