@@ -37,7 +37,7 @@ export const RESOURCES: ReadonlyArray<ResourceSource> = [
 export const RESOURCE_TYPES = RESOURCES.map((r) => r.type);
 
 /** Tenant tables left out: counters the database derives from other rows, not data anyone stored. */
-export const DERIVED_TABLES = ["record_module_stats"];
+export const DERIVED_TABLES = ["record_module_stats", "module_schema_versions"];
 
 export class DatabaseUsageService {
   private readonly store: UsageStore;

@@ -86,7 +86,7 @@ describe.skipIf(SKIP)("the pages over plain HTTP by a non-loopback host name", (
     const editor = page.locator(".graphiql-query-editor");
     await expect
       .poll(async () => editor.textContent().catch(() => ""), { timeout: 30_000 })
-      .toContain("viewer");
+      .toContain("ContactsWithTheirAccountsDeals");
     expect(await page.locator(".graphiql-execute-button").count()).toBeGreaterThan(0);
     expect(requested.some((url) => url.startsWith(`${origin}/graphiql/graphiql.js`))).toBe(true);
     expect(
