@@ -3,7 +3,13 @@
 import { randomUUID } from "node:crypto";
 import cors from "@fastify/cors";
 import helmet from "@fastify/helmet";
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  LogController,
+} from "fastify";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import { installRestAudit } from "./audit/audit.hooks.js";
 import { registerCatalogRoutes } from "./catalog/catalog.rest.js";
@@ -41,6 +47,12 @@ export type AppDependencies = {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** The health and readiness probes, whose requests are logged at debug only. */
+function isProbe(url: string | undefined): boolean {
+  const path = (url ?? "").split("?")[0];
+  return path === "/healthz" || path === "/readyz";
+}
+
 /**
  * CSP `upgrade-insecure-requests` only where the page was reached over https: the request came
  * over TLS (Fastify's `request.protocol`, which honours `X-Forwarded-Proto` only when the app
@@ -63,6 +75,9 @@ export async function buildApp({ config, db, logger }: AppDependencies): Promise
   const app = Fastify({
     rewriteUrl: (req) => publicApiPaths.rewrite(req.url ?? "/"),
     logger: logger ?? { level: config.logLevel },
+    // Probes arrive every few seconds: Fastify's own info lines are off for them, and their
+    // routes log at debug instead (below).
+    logController: new LogController({ disableRequestLogging: (req: { url?: string }) => isProbe(req.url) }),
     bodyLimit: config.bodyLimitBytes,
     // A caller's own request id is kept when it is safe to echo; otherwise we mint one.
     genReqId: (req) => {
@@ -160,8 +175,13 @@ export async function buildApp({ config, db, logger }: AppDependencies): Promise
   });
   await registerOpenApi(app);
 
-  // Probes arrive every few seconds: their request lines are logged at debug, not info.
-  const probe = { config: { public: true }, schema: { hide: true }, logLevel: "debug" } as const;
+  const probe = {
+    config: { public: true },
+    schema: { hide: true },
+    onResponse: async (request: FastifyRequest, reply: FastifyReply) => {
+      request.log.debug({ req: request, res: reply, responseTime: reply.elapsedTime }, "request completed");
+    },
+  } as const;
   app.get("/healthz", probe, async () => ({ status: "ok" }));
   app.get("/readyz", probe, async (request, reply) => {
     try {
