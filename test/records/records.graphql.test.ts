@@ -191,6 +191,9 @@ async function captureStatements(fn: () => Promise<unknown>): Promise<string[]> 
   const statements: string[] = [];
   proto.query = function (this: unknown, ...args: unknown[]) {
     const [query] = args as [string | { text?: string }];
+    // Behind a transaction pooler, the change feed's barrier after a write ("SELECT 1" on its
+    // own direct listen session, src/db/change-feed.ts) is no statement of the page.
+    if (query === "SELECT 1") return original.apply(this, args);
     statements.push(typeof query === "string" ? query : (query?.text ?? String(query)));
     return original.apply(this, args);
   };
